@@ -1,0 +1,79 @@
+"""The ASGI application: GraphQL (HTTP and WebSocket) at /graphql, health at /healthz."""
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route, WebSocketRoute
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
+
+from api.context import Context, bearer_token
+from api.schema import schema
+from domain.db import close_database, open_database
+from domain.runtime import Runtime
+from domain.settings import Settings
+
+log = logging.getLogger("smsauth.app")
+
+
+class GraphQLApp(GraphQL):
+    """Strawberry's ASGI view with smsauth's context and WebSocket authentication."""
+
+    def __init__(self, runtime: Runtime, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.runtime = runtime
+
+    async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
+        context = Context(request=request, response=response, runtime=self.runtime)
+        if isinstance(request, Request):
+            await context.authenticate(bearer_token(request.headers.get("authorization")))
+        return context
+
+    async def on_ws_connect(self, context: Context) -> Any:
+        params = context.connection_params or {}
+        raw = params.get("Authorization") or params.get("authorization") or ""
+        token = bearer_token(raw) if isinstance(raw, str) and " " in raw else raw or None
+        await context.authenticate(token if isinstance(token, str) else None)
+        if context.principal is None:
+            reason = context.auth_error.message if context.auth_error else "authentication required"
+            raise ConnectionRejectionError({"code": "UNAUTHENTICATED", "message": reason})
+        return None
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    settings = settings or Settings.from_env()
+    runtime = Runtime.from_settings(settings)
+    graphql = GraphQLApp(
+        runtime,
+        schema=schema,
+        graphql_ide="graphiql" if settings.graphiql else None,
+    )
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await open_database(settings.database_url)
+        try:
+            yield
+        finally:
+            await runtime.close()
+            await close_database()
+
+    async def healthz(request: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    app = Starlette(
+        routes=[
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", graphql),
+            Route("/healthz", healthz),
+        ],
+        lifespan=lifespan,
+    )
+    app.state.runtime = runtime
+    return app

@@ -1,0 +1,106 @@
+"""Mutations on identity stores and their SMS authentication settings."""
+
+import strawberry
+from strawberry.types import Info
+
+from api.context import ctx
+from api.errors import as_result, result_union
+from api.ids import decode_uuid
+from api.mutations.inputs import to_fields
+from api.types.common import Deleted
+from api.types.stores import IdentityStore
+from domain import identity_stores
+from domain.identity_stores import SmsAuthenticationFields
+from domain.models import Scope
+
+CreateIdentityStoreResult = result_union("CreateIdentityStoreResult", IdentityStore)
+UpdateIdentityStoreResult = result_union("UpdateIdentityStoreResult", IdentityStore)
+DeleteIdentityStoreResult = result_union("DeleteIdentityStoreResult", Deleted)
+ConfigureSmsAuthenticationResult = result_union("ConfigureSmsAuthenticationResult", IdentityStore)
+
+
+@strawberry.input
+class IdentityStoreInput:
+    name: str | None = strawberry.UNSET
+
+
+@strawberry.input(description="Omitted fields keep their value; a null gateway unlinks it.")
+class SmsAuthenticationInput:
+    gateway_id: strawberry.ID | None = strawberry.UNSET
+    backup_gateway_id: strawberry.ID | None = strawberry.UNSET
+    text_message: str | None = strawberry.field(
+        default=strawberry.UNSET, description="Must contain [Code]."
+    )
+    code_length: int | None = strawberry.field(default=strawberry.UNSET, description="4 to 10.")
+    code_ttl_seconds: int | None = strawberry.UNSET
+    max_attempts: int | None = strawberry.UNSET
+    resend_cooldown_seconds: int | None = strawberry.UNSET
+    default_region: str | None = strawberry.field(
+        default=strawberry.UNSET, description="Region for numbers given without a country code."
+    )
+    enabled: bool | None = strawberry.UNSET
+
+
+def store_pk(id: strawberry.ID, field: str = "id"):
+    return decode_uuid(id, "IdentityStore", "identity store", field)
+
+
+def _gateway(value, field: str):
+    if value is strawberry.UNSET or value is None:
+        return value
+    return decode_uuid(value, "SmsGateway", "SMS gateway", field)
+
+
+@strawberry.type
+class IdentityStoreMutations:
+    @strawberry.mutation(description="A new store; linked to the default gateway if one is set.")
+    async def create_identity_store(
+        self, info: Info, input: IdentityStoreInput
+    ) -> CreateIdentityStoreResult:
+        async def run() -> IdentityStore:
+            principal = ctx(info).require(Scope.ADMIN)
+            row = await identity_stores.create_store(principal.tenant_id, input.name or "")
+            return IdentityStore.from_model(row)
+
+        return await as_result(run)
+
+    @strawberry.mutation
+    async def update_identity_store(
+        self, info: Info, id: strawberry.ID, input: IdentityStoreInput
+    ) -> UpdateIdentityStoreResult:
+        async def run() -> IdentityStore:
+            principal = ctx(info).require(Scope.ADMIN)
+            row = await identity_stores.rename_store(principal.tenant_id, store_pk(id),
+                                                     input.name)
+            return IdentityStore.from_model(row)
+
+        return await as_result(run)
+
+    @strawberry.mutation(description="Deletes the store with its roles and users.")
+    async def delete_identity_store(
+        self, info: Info, id: strawberry.ID
+    ) -> DeleteIdentityStoreResult:
+        async def run() -> Deleted:
+            principal = ctx(info).require(Scope.ADMIN)
+            await identity_stores.delete_store(principal.tenant_id, store_pk(id))
+            return Deleted(id=id)
+
+        return await as_result(run)
+
+    @strawberry.mutation(description="Link a gateway and set the text, code and limits.")
+    async def configure_sms_authentication(
+        self, info: Info, identity_store_id: strawberry.ID, input: SmsAuthenticationInput
+    ) -> ConfigureSmsAuthenticationResult:
+        async def run() -> IdentityStore:
+            principal = ctx(info).require(Scope.ADMIN)
+            changes = to_fields(
+                input, SmsAuthenticationFields,
+                gateway_id=_gateway(input.gateway_id, "gatewayId"),
+                backup_gateway_id=_gateway(input.backup_gateway_id, "backupGatewayId"),
+            )
+            row = await identity_stores.configure_sms(
+                principal.tenant_id, store_pk(identity_store_id, "identityStoreId"), changes
+            )
+            return IdentityStore.from_model(row)
+
+        return await as_result(run)

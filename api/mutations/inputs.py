@@ -1,0 +1,20 @@
+"""Turning Strawberry inputs into domain field sets (UNSET stays UNSET, names stay the same)."""
+
+from dataclasses import fields
+from typing import Any, TypeVar
+
+import strawberry
+
+from domain.unset import UNSET
+
+T = TypeVar("T")
+
+
+def to_fields(source: Any, target: type[T], **extra: Any) -> T:
+    """Copy the attributes ``target`` declares from a Strawberry input; unsent ones stay UNSET."""
+    values = {}
+    for f in fields(target):  # type: ignore[arg-type]
+        value = getattr(source, f.name, UNSET)
+        values[f.name] = UNSET if value is strawberry.UNSET else value
+    values.update(extra)
+    return target(**values)

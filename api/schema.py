@@ -1,0 +1,38 @@
+"""The assembled GraphQL schema."""
+
+from typing import Any
+
+import strawberry
+from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+from strawberry.tools import merge_types
+
+from api.error_presentation import ErrorPresentation
+from api.mutations.api_keys import ApiKeyMutations
+from api.mutations.gateways import GatewayMutations
+from api.mutations.identity_stores import IdentityStoreMutations
+from api.mutations.policies import PolicyMutations
+from api.queries import Query
+from api.types import gateways, messages, stores
+
+Mutation = merge_types(
+    "Mutation", (GatewayMutations, IdentityStoreMutations, PolicyMutations, ApiKeyMutations)
+)
+
+
+class Schema(strawberry.Schema):
+    def process_errors(self, errors: list[Any], execution_context: Any = None) -> None:
+        """Logging is ErrorPresentation's job: expected errors are not log-worthy."""
+
+
+schema = Schema(
+    query=Query,
+    mutation=Mutation,
+    types=[gateways.SmsGateway, stores.IdentityStore, stores.SecurityRole,
+           stores.IdentityStoreUser, messages.SmsMessage],
+    extensions=[
+        QueryDepthLimiter(max_depth=12),
+        MaxAliasesLimiter(max_alias_count=30),
+        MaxTokensLimiter(max_token_count=4000),
+        ErrorPresentation(),
+    ],
+)

@@ -1,0 +1,155 @@
+"""GraphQL types of identity stores, their SMS settings, security roles and users."""
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+import strawberry
+from strawberry import relay
+from strawberry.types import Info
+
+from api.context import ctx
+from api.ids import encode, valid_uuids
+from api.types.common import SmsRequirement
+from domain import models
+from domain.models import Scope
+from domain.phone import mask
+
+
+@strawberry.type
+class GatewayRef:
+    id: strawberry.ID
+    name: str
+
+
+@strawberry.type(description="How SMS codes are sent and checked for one identity store.")
+class SmsAuthentication:
+    enabled: bool
+    text_message: str
+    code_length: int
+    code_ttl_seconds: int
+    max_attempts: int
+    resend_cooldown_seconds: int
+    default_region: str | None
+
+
+@strawberry.type(description="A security role and its SMS authentication policy.")
+class SecurityRole(relay.Node):
+    pk: relay.NodeID[str]
+    name: str
+    sms_enabled: bool = strawberry.field(description="Role members may choose SMS.")
+    sms_enforced: bool = strawberry.field(description="Role members must use SMS for MFA.")
+
+    @classmethod
+    def from_model(cls, row: models.SecurityRole) -> "SecurityRole":
+        return cls(pk=str(row.id), name=row.name, sms_enabled=row.sms_enabled,
+                   sms_enforced=row.sms_enforced)
+
+    @classmethod
+    async def resolve_nodes(
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[Any]:
+        principal = ctx(info).require(Scope.ADMIN)
+        ids = list(node_ids)
+        rows = {str(r.id): r for r in await models.SecurityRole.filter(
+            identity_store__tenant_id=principal.tenant_id, id__in=valid_uuids(ids))}
+        return [cls.from_model(rows[i]) if i in rows else None for i in ids]
+
+
+@strawberry.type(description="An identity store: users, roles and the SMS gateway they use.")
+class IdentityStore(relay.Node):
+    pk: relay.NodeID[str]
+    name: str
+    sms_authentication: SmsAuthentication
+    gateway_id: strawberry.Private[Any]
+    backup_gateway_id: strawberry.Private[Any]
+
+    @strawberry.field
+    async def sms_gateway(self) -> GatewayRef | None:
+        return await _gateway_ref(self.gateway_id)
+
+    @strawberry.field(description="Used when the gateway fails.")
+    async def backup_sms_gateway(self) -> GatewayRef | None:
+        return await _gateway_ref(self.backup_gateway_id)
+
+    @strawberry.field
+    async def roles(self) -> list[SecurityRole]:
+        rows = await models.SecurityRole.filter(identity_store_id=self.pk).order_by("name")
+        return [SecurityRole.from_model(r) for r in rows]
+
+    @classmethod
+    def from_model(cls, row: models.IdentityStore) -> "IdentityStore":
+        return cls(
+            pk=str(row.id), name=row.name, gateway_id=row.sms_gateway_id,
+            backup_gateway_id=row.backup_sms_gateway_id,
+            sms_authentication=SmsAuthentication(
+                enabled=row.sms_enabled, text_message=row.text_message,
+                code_length=row.code_length, code_ttl_seconds=row.code_ttl_seconds,
+                max_attempts=row.max_attempts,
+                resend_cooldown_seconds=row.resend_cooldown_seconds,
+                default_region=row.default_region,
+            ),
+        )
+
+    @classmethod
+    async def resolve_nodes(
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[Any]:
+        principal = ctx(info).require(Scope.ADMIN)
+        ids = list(node_ids)
+        rows = {str(r.id): r for r in await models.IdentityStore.filter(
+            tenant_id=principal.tenant_id, id__in=valid_uuids(ids))}
+        return [cls.from_model(rows[i]) if i in rows else None for i in ids]
+
+
+@strawberry.type(description="A user of an identity store, as smsauth knows it.")
+class IdentityStoreUser(relay.Node):
+    pk: relay.NodeID[str]
+    user_id: str
+    masked_phone_number: str | None
+    phone_verified: bool
+    phone_verified_at: datetime | None
+    locale: str | None
+    row: strawberry.Private[models.StoreUser]
+
+    @strawberry.field
+    async def roles(self) -> list[SecurityRole]:
+        rows = await self.row.roles.all().order_by("name")
+        return [SecurityRole.from_model(r) for r in rows]
+
+    @classmethod
+    def from_model(cls, row: models.StoreUser) -> "IdentityStoreUser":
+        return cls(
+            pk=str(row.id), user_id=row.user_id,
+            masked_phone_number=mask(row.phone_number) if row.phone_number else None,
+            phone_verified=row.phone_verified_at is not None,
+            phone_verified_at=row.phone_verified_at, locale=row.locale, row=row,
+        )
+
+    @classmethod
+    async def resolve_nodes(
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[Any]:
+        principal = ctx(info).require(Scope.ADMIN)
+        ids = list(node_ids)
+        rows = {str(r.id): r for r in await models.StoreUser.filter(
+            identity_store__tenant_id=principal.tenant_id, id__in=valid_uuids(ids))}
+        return [cls.from_model(rows[i]) if i in rows else None for i in ids]
+
+
+@strawberry.type(description="What SMS authentication means for one user of a store.")
+class AuthenticationRequirements:
+    sms: SmsRequirement
+    enrolled: bool = strawberry.field(description="The user has a verified phone number.")
+    enrollment_required: bool = strawberry.field(
+        description="SMS is required and the user has no verified phone number yet."
+    )
+
+
+async def _gateway_ref(gateway_id: Any) -> GatewayRef | None:
+    if gateway_id is None:
+        return None
+    row = await models.SmsGateway.get_or_none(id=gateway_id)
+    if row is None:
+        return None
+    return GatewayRef(id=strawberry.ID(encode("SmsGateway", row.id)), name=row.name)

@@ -1,0 +1,1 @@
+"""smsauth's domain: models, persistence and business rules (no GraphQL in here)."""

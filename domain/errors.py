@@ -1,0 +1,72 @@
+"""The one vocabulary of expected failures; ``api/`` turns each into a typed GraphQL error."""
+
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+
+class DomainError(Exception):
+    """An expected failure a caller can act on: it carries a stable code and a safe message."""
+
+    code: ClassVar[str] = "ERROR"
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class Unauthenticated(DomainError):
+    code = "UNAUTHENTICATED"
+
+
+class Forbidden(DomainError):
+    code = "FORBIDDEN"
+
+
+class ValidationFailed(DomainError):
+    code = "VALIDATION"
+
+
+class NotFound(DomainError):
+    code = "NOT_FOUND"
+
+    def __init__(self, what: str, *, field: str | None = None) -> None:
+        super().__init__(f"{what} not found", field=field)
+
+
+class GatewayInUse(DomainError):
+    code = "GATEWAY_IN_USE"
+
+    def __init__(self, stores: Sequence[Any]) -> None:
+        names = ", ".join(sorted(store.name for store in stores))
+        super().__init__(f"the gateway is linked to identity stores: {names}")
+        self.stores = list(stores)
+
+
+class InvalidPhoneNumber(DomainError):
+    code = "INVALID_PHONE_NUMBER"
+
+    def __init__(self, reason: str, *, field: str | None = "phoneNumber") -> None:
+        super().__init__(f"invalid phone number: {reason}", field=field)
+        self.reason = reason
+
+
+class GatewayFailure(DomainError):
+    """A send that did not go through; ``sms`` is the recorded message, if one was written."""
+
+    def __init__(self, reason: str, sms: Any = None) -> None:
+        super().__init__(f"{self.summary}: {reason}")
+        self.reason = reason
+        self.sms = sms
+
+    summary: ClassVar[str] = "gateway failure"
+
+
+class GatewayUnavailable(GatewayFailure):
+    code = "GATEWAY_UNAVAILABLE"
+    summary = "the gateway could not be reached"
+
+
+class GatewayRejected(GatewayFailure):
+    code = "GATEWAY_REJECTED"
+    summary = "the gateway refused the message"

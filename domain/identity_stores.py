@@ -1,0 +1,146 @@
+"""Identity stores: creation (linked to the default gateway), SMS authentication settings."""
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import phonenumbers
+from tortoise.transactions import in_transaction
+
+from domain.errors import NotFound, ValidationFailed
+from domain.models import IdentityStore, SmsGateway
+from domain.sms_text import CODE_PLACEHOLDER
+from domain.unset import UNSET, is_set
+
+LIMITS = {
+    "code_length": (4, 10, "codeLength"),
+    "code_ttl_seconds": (30, 86400, "codeTtlSeconds"),
+    "max_attempts": (1, 20, "maxAttempts"),
+    "resend_cooldown_seconds": (0, 3600, "resendCooldownSeconds"),
+}
+MAX_TEXT_MESSAGE = 640
+
+
+@dataclass
+class SmsAuthenticationFields:
+    """Changes to a store's SMS authentication; UNSET keeps the current value."""
+
+    gateway_id: Any = UNSET
+    backup_gateway_id: Any = UNSET
+    text_message: Any = UNSET
+    code_length: Any = UNSET
+    code_ttl_seconds: Any = UNSET
+    max_attempts: Any = UNSET
+    resend_cooldown_seconds: Any = UNSET
+    default_region: Any = UNSET
+    enabled: Any = UNSET
+
+
+def clean_name(name: Any, what: str) -> str:
+    cleaned = name.strip() if isinstance(name, str) else ""
+    if not cleaned:
+        raise ValidationFailed(f"{what} must not be empty", field="name")
+    if len(cleaned) > 200:
+        raise ValidationFailed(f"{what} is longer than 200 characters", field="name")
+    return cleaned
+
+
+async def list_stores(tenant_id: uuid.UUID) -> list[IdentityStore]:
+    return await IdentityStore.filter(tenant_id=tenant_id).order_by("name")
+
+
+async def get_store(tenant_id: uuid.UUID, store_id: uuid.UUID, field: str = "id") -> IdentityStore:
+    store = await IdentityStore.get_or_none(id=store_id, tenant_id=tenant_id)
+    if store is None:
+        raise NotFound("identity store", field=field)
+    return store
+
+
+async def create_store(tenant_id: uuid.UUID, name: Any) -> IdentityStore:
+    """A new store, linked to the tenant's default gateway if there is one."""
+    name = clean_name(name, "the identity store name")
+    async with in_transaction():
+        await _refuse_duplicate(tenant_id, name, None)
+        default = await SmsGateway.get_or_none(tenant_id=tenant_id, is_default=True)
+        return await IdentityStore.create(tenant_id=tenant_id, name=name, sms_gateway=default)
+
+
+async def rename_store(tenant_id: uuid.UUID, store_id: uuid.UUID, name: Any) -> IdentityStore:
+    store = await get_store(tenant_id, store_id)
+    if is_set(name):
+        store.name = clean_name(name, "the identity store name")
+        await _refuse_duplicate(tenant_id, store.name, store.id)
+        await store.save(update_fields=["name"])
+    return store
+
+
+async def delete_store(tenant_id: uuid.UUID, store_id: uuid.UUID) -> None:
+    store = await get_store(tenant_id, store_id)
+    await store.delete()
+
+
+async def configure_sms(
+    tenant_id: uuid.UUID, store_id: uuid.UUID, changes: SmsAuthenticationFields
+) -> IdentityStore:
+    store = await get_store(tenant_id, store_id, field="identityStoreId")
+    if is_set(changes.gateway_id):
+        store.sms_gateway_id = await _gateway_id(tenant_id, changes.gateway_id, "gatewayId")
+    if is_set(changes.backup_gateway_id):
+        store.backup_sms_gateway_id = await _gateway_id(
+            tenant_id, changes.backup_gateway_id, "backupGatewayId"
+        )
+    if store.backup_sms_gateway_id and store.backup_sms_gateway_id == store.sms_gateway_id:
+        raise ValidationFailed("the backup gateway must differ from the gateway",
+                               field="backupGatewayId")
+    if is_set(changes.text_message) and changes.text_message is not None:
+        store.text_message = _text_message(changes.text_message)
+    for attr, (low, high, public) in LIMITS.items():
+        value = getattr(changes, attr)
+        if is_set(value) and value is not None:
+            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+                raise ValidationFailed(f"must be a whole number from {low} to {high}", field=public)
+            setattr(store, attr, value)
+    if is_set(changes.default_region):
+        store.default_region = _region(changes.default_region)
+    if is_set(changes.enabled) and changes.enabled is not None:
+        store.sms_enabled = bool(changes.enabled)
+    if store.sms_enabled and not store.sms_gateway_id:
+        raise ValidationFailed("link an SMS gateway before enabling SMS authentication",
+                               field="gatewayId")
+    await store.save()
+    return store
+
+
+def _text_message(text: Any) -> str:
+    if not isinstance(text, str) or CODE_PLACEHOLDER not in text:
+        raise ValidationFailed(f"the text message must contain {CODE_PLACEHOLDER}",
+                               field="textMessage")
+    if len(text) > MAX_TEXT_MESSAGE:
+        raise ValidationFailed(f"longer than {MAX_TEXT_MESSAGE} characters", field="textMessage")
+    return text
+
+
+def _region(region: Any) -> str | None:
+    if region is None or region == "":
+        return None
+    code = region.strip().upper() if isinstance(region, str) else ""
+    if code not in phonenumbers.SUPPORTED_REGIONS:
+        raise ValidationFailed("must be a two-letter region code such as GB or US",
+                               field="defaultRegion")
+    return code
+
+
+async def _gateway_id(tenant_id: uuid.UUID, gateway_id: uuid.UUID | None, field: str) -> Any:
+    if gateway_id is None:
+        return None
+    if not await SmsGateway.filter(id=gateway_id, tenant_id=tenant_id).exists():
+        raise NotFound("SMS gateway", field=field)
+    return gateway_id
+
+
+async def _refuse_duplicate(tenant_id: uuid.UUID, name: str, store_id: uuid.UUID | None) -> None:
+    clash = IdentityStore.filter(tenant_id=tenant_id, name=name)
+    if store_id is not None:
+        clash = clash.exclude(id=store_id)
+    if await clash.exists():
+        raise ValidationFailed(f"an identity store named {name!r} exists already", field="name")

@@ -1,0 +1,21 @@
+"""What a running process shares: settings, the secret box and the outbound transport."""
+
+from dataclasses import dataclass, field
+
+from domain.secret_box import SecretBox, load_secret_box
+from domain.settings import Settings
+from providers.transport import HttpTransport
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    secret_box: SecretBox
+    transport: HttpTransport = field(default_factory=HttpTransport)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> "Runtime":
+        return cls(settings=settings, secret_box=load_secret_box(settings))
+
+    async def close(self) -> None:
+        await self.transport.close()

@@ -1,0 +1,43 @@
+"""Process settings, read once from ``SMSAUTH_*`` environment variables."""
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+DEFAULT_DATABASE_URL = "sqlite://./smsauth.db"
+TRUE_WORDS = {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything that configures one smsauth process."""
+
+    database_url: str = DEFAULT_DATABASE_URL
+    secret_key: str | None = None
+    key_file: str = "./smsauth.key"
+    redis_url: str | None = None
+    public_url: str | None = None
+    debug: bool = False
+    graphiql: bool = True
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
+        env = os.environ if environ is None else environ
+
+        def flag(name: str, default: bool) -> bool:
+            raw = env.get(name)
+            return default if raw is None else raw.strip().lower() in TRUE_WORDS
+
+        return cls(
+            database_url=env.get("SMSAUTH_DATABASE_URL") or DEFAULT_DATABASE_URL,
+            secret_key=env.get("SMSAUTH_SECRET_KEY") or None,
+            key_file=env.get("SMSAUTH_KEY_FILE") or "./smsauth.key",
+            redis_url=env.get("SMSAUTH_REDIS_URL") or None,
+            public_url=(env.get("SMSAUTH_PUBLIC_URL") or "").rstrip("/") or None,
+            debug=flag("SMSAUTH_DEBUG", False),
+            graphiql=flag("SMSAUTH_GRAPHIQL", True),
+        )

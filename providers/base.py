@@ -1,0 +1,195 @@
+"""The provider interface: parameter declarations, gateway configuration, messages and results."""
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol, runtime_checkable
+
+ParameterKind = Literal["string", "integer", "boolean", "choice", "object"]
+
+#: Account fields every gateway has; a type lists the ones it requires in ``required_fields``.
+COMMON_FIELDS = ("url", "accountId", "username", "password", "senderId")
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One declared gateway parameter; forms, validation, GraphQL and docs all derive from it."""
+
+    name: str
+    label: str
+    required: bool = False
+    secret: bool = False
+    default: Any = None
+    help: str = ""
+    kind: ParameterKind = "string"
+    choices: tuple[str, ...] = ()
+
+    def coerce(self, value: Any) -> Any:
+        """Return the value in its declared kind, or raise ``ValueError`` saying what is wrong."""
+        if self.kind == "string":
+            if not isinstance(value, str):
+                raise ValueError("must be a string")
+            return value
+        if self.kind == "integer":
+            if isinstance(value, bool) or not isinstance(value, int | str):
+                raise ValueError("must be an integer")
+            try:
+                return int(value)
+            except ValueError:
+                raise ValueError("must be an integer") from None
+        if self.kind == "boolean":
+            if isinstance(value, bool):
+                return value
+            raise ValueError("must be true or false")
+        if self.kind == "choice":
+            text = str(value).upper() if isinstance(value, str) else value
+            if text not in self.choices:
+                raise ValueError(f"must be one of {', '.join(self.choices)}")
+            return text
+        if self.kind == "object":
+            return _string_map(value)
+        raise AssertionError(self.kind)
+
+
+def _string_map(value: Any) -> dict[str, str]:
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError:
+            raise ValueError("must be an object of names to values") from None
+    if not isinstance(value, Mapping):
+        raise ValueError("must be an object of names to values")
+    result = {}
+    for key, item in value.items():
+        if not isinstance(key, str) or not key or isinstance(item, Mapping | list):
+            raise ValueError("must map non-empty names to plain values")
+        result[key] = item if isinstance(item, str) else json.dumps(item)
+    return result
+
+
+@dataclass(frozen=True)
+class GatewayType:
+    """What a gateway type is: its key, display name, default URL and declared parameters."""
+
+    key: str
+    name: str
+    parameters: tuple[Parameter, ...] = ()
+    default_url: str | None = None
+    url_editable: bool = True
+    required_fields: tuple[str, ...] = ()
+    description: str = ""
+    #: The built-in test gateway keeps message texts so a newcomer can read codes back.
+    keeps_text: bool = False
+
+    def parameter(self, name: str) -> Parameter | None:
+        return next((p for p in self.parameters if p.name == name), None)
+
+
+@dataclass(frozen=True)
+class Proxy:
+    host: str | None = None
+    port: int | None = None
+    domain: str | None = None
+    username: str | None = None
+    password: str | None = None
+
+    @property
+    def address(self) -> str | None:
+        """The proxy's URL; ``domain`` (its domain name or IP address) stands in when no host is set."""
+        host = self.host or self.domain
+        if not host:
+            return None
+        return f"http://{host}:{self.port or 8080}"
+
+
+@dataclass(frozen=True)
+class GatewayConfig:
+    """A gateway account as a provider sees it: secrets decrypted, parameters with defaults."""
+
+    type: str
+    url: str | None = None
+    account_id: str | None = None
+    username: str | None = None
+    password: str | None = None
+    sender_id: str | None = None
+    check_ssl: bool = True
+    timeout_seconds: float = 10.0
+    proxy: Proxy | None = None
+    parameters: Mapping[str, Any] = field(default_factory=dict)
+    extension_parameters: Mapping[str, str] = field(default_factory=dict)
+
+    def __repr__(self) -> str:  # never print secrets, even in a traceback
+        return f"GatewayConfig(type={self.type!r}, url={self.url!r})"
+
+
+@dataclass(frozen=True)
+class OutboundMessage:
+    to: str  # E.164, e.g. "+447079692712"
+    text: str  # the full text as the phone shows it (signature prefix included)
+    reference: str  # smsauth's own message ID, for receipts
+
+    def __repr__(self) -> str:  # the text may hold a code
+        return f"OutboundMessage(reference={self.reference!r})"
+
+
+@dataclass(frozen=True)
+class Accepted:
+    provider_message_id: str | None = None
+    detail: str | None = None
+    delivered: bool = False  # the provider confirmed delivery already (the test gateway)
+
+
+@dataclass(frozen=True)
+class Rejected:
+    reason: str
+
+
+@dataclass(frozen=True)
+class Unavailable:
+    reason: str
+
+
+SendResult = Accepted | Rejected | Unavailable
+
+
+@dataclass(frozen=True)
+class ConfigProblem:
+    field: str
+    message: str
+
+
+@runtime_checkable
+class Transport(Protocol):
+    """Outbound I/O a provider may use (HTTP today); handed in so providers stay testable."""
+
+    async def request(self, config: GatewayConfig, method: str, url: str, **kwargs: Any) -> Any: ...
+
+
+class Provider(Protocol):
+    """The whole contract of a gateway type."""
+
+    type: GatewayType
+
+    def check_configuration(self, config: GatewayConfig) -> list[ConfigProblem]:
+        """Cross-field rules checked when a gateway is saved (single fields are checked already)."""
+        ...
+
+    async def send(
+        self, message: OutboundMessage, config: GatewayConfig, transport: Transport
+    ) -> SendResult: ...
+
+    def daily_quota(self, config: GatewayConfig) -> int | None:
+        """Messages allowed per gateway per UTC day, or None for no limit."""
+        ...
+
+
+class BaseProvider:
+    """Defaults for the optional parts of ``Provider``."""
+
+    type: GatewayType
+
+    def check_configuration(self, config: GatewayConfig) -> list[ConfigProblem]:
+        return []
+
+    def daily_quota(self, config: GatewayConfig) -> int | None:
+        return None

@@ -1,0 +1,154 @@
+"""The generic ``http`` provider, with privacyIDEA's HTTP provider semantics.
+
+Fixed parameters (``PARAMETER``, plus the account's extension parameters) are sent as they are;
+``OPTIONS`` are sent per message with the tags ``{phone}`` and ``{otp}`` replaced by the number
+and the message text. Both go in the query string (GET) or the form or JSON body (POST). Success is
+a 2xx reply that contains ``RETURN_SUCCESS`` (when set) and does not contain ``RETURN_FAIL``.
+"""
+
+from urllib.parse import urlsplit
+
+from providers.base import (
+    Accepted,
+    BaseProvider,
+    ConfigProblem,
+    GatewayConfig,
+    GatewayType,
+    OutboundMessage,
+    Parameter,
+    Rejected,
+    SendResult,
+    Unavailable,
+)
+from providers.transport import HttpTransport
+
+TAGS = ("{phone}", "{otp}")
+
+
+def substitute(template: str, phone: str, text: str) -> str:
+    """Replace the known tags only; braces meaning anything else are left alone."""
+    return template.replace("{phone}", phone).replace("{otp}", text)
+
+
+class HttpProvider(BaseProvider):
+    type = GatewayType(
+        key="http",
+        name="HTTP gateway (privacyIDEA compatible)",
+        required_fields=("url",),
+        description="Any gateway that takes a simple HTTP GET or POST request. The account's "
+        "user name and password are sent as HTTP basic authentication when set.",
+        parameters=(
+            Parameter(
+                name="HTTP_METHOD",
+                label="HTTP method",
+                kind="choice",
+                choices=("GET", "POST"),
+                default="GET",
+                help="GET sends the parameters in the query string, POST in the body.",
+            ),
+            Parameter(
+                name="RETURN_SUCCESS",
+                label="Success text",
+                help="If set, the reply must contain this text for the message to count as sent.",
+            ),
+            Parameter(
+                name="RETURN_FAIL",
+                label="Failure text",
+                help="If set, a reply containing this text means the gateway refused the message. "
+                "Use either this or the success text.",
+            ),
+            Parameter(
+                name="PARAMETER",
+                label="Fixed parameters",
+                kind="object",
+                secret=True,
+                default={},
+                help="Names and values sent unchanged with every message, usually an account ID "
+                "or password (write-only). A name may not also be an option.",
+            ),
+            Parameter(
+                name="OPTIONS",
+                label="Message options",
+                kind="object",
+                required=True,
+                default={},
+                help="Names and values sent per message; {phone} is replaced by the number and "
+                "{otp} by the message text, e.g. {\"to\": \"{phone}\", \"text\": \"{otp}\"}.",
+            ),
+            Parameter(
+                name="SEND_DATA_AS_JSON",
+                label="POST as JSON",
+                kind="boolean",
+                default=False,
+                help="With POST, send the parameters as a JSON object instead of a form.",
+            ),
+            Parameter(
+                name="PHONE_FORMAT",
+                label="Phone number format",
+                kind="choice",
+                choices=("E164", "DIGITS"),
+                default="E164",
+                help="How {phone} is written: E164 (+447079692712) or DIGITS (447079692712).",
+            ),
+        ),
+    )
+
+    def check_configuration(self, config: GatewayConfig) -> list[ConfigProblem]:
+        problems = []
+        if urlsplit(config.url or "").scheme not in ("http", "https"):
+            problems.append(ConfigProblem("url", "must be an http:// or https:// URL"))
+        params = config.parameters
+        if params.get("RETURN_SUCCESS") and params.get("RETURN_FAIL"):
+            problems.append(
+                ConfigProblem("parameters.RETURN_FAIL", "use either RETURN_SUCCESS or RETURN_FAIL")
+            )
+        fixed = set(params.get("PARAMETER") or {}) | set(config.extension_parameters)
+        clash = sorted(fixed & set(params.get("OPTIONS") or {}))
+        if clash:
+            problems.append(
+                ConfigProblem(
+                    "parameters.OPTIONS",
+                    f"a fixed parameter and an option have the same name: {', '.join(clash)}",
+                )
+            )
+        values = " ".join((params.get("OPTIONS") or {}).values())
+        for tag in TAGS:
+            if tag not in values:
+                problems.append(ConfigProblem("parameters.OPTIONS", f"no option uses {tag}"))
+        return problems
+
+    async def send(
+        self, message: OutboundMessage, config: GatewayConfig, transport: HttpTransport
+    ) -> SendResult:
+        params = config.parameters
+        phone = message.to if params.get("PHONE_FORMAT") != "DIGITS" else message.to.lstrip("+")
+        payload = {**config.extension_parameters, **(params.get("PARAMETER") or {})}
+        for name, template in (params.get("OPTIONS") or {}).items():
+            payload[name] = substitute(template, phone, message.text)
+        auth = (config.username, config.password or "") if config.username else None
+        assert config.url  # checked when saved
+        if params.get("HTTP_METHOD") == "POST":
+            as_json = params.get("SEND_DATA_AS_JSON")
+            reply = await transport.request(
+                config,
+                "POST",
+                config.url,
+                data=None if as_json else payload,
+                json_body=payload if as_json else None,
+                auth=auth,
+            )
+        else:
+            reply = await transport.request(config, "GET", config.url, params=payload, auth=auth)
+        if reply.status >= 500 or reply.status == 429:
+            return Unavailable(f"HTTP {reply.status} from the gateway: {reply.snippet}")
+        if not 200 <= reply.status < 300:
+            return Rejected(f"HTTP {reply.status}: {reply.snippet}")
+        success, fail = params.get("RETURN_SUCCESS"), params.get("RETURN_FAIL")
+        if success and success not in reply.text:
+            return Rejected(f"the reply does not contain the success text: {reply.snippet}")
+        if fail and fail in reply.text:
+            return Rejected(f"the reply contains the failure text: {reply.snippet}")
+        return Accepted(detail=reply.snippet or None)
+
+
+provider = HttpProvider()

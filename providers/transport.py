@@ -1,0 +1,105 @@
+"""The one HTTP engine every HTTP-based provider uses: proxy, TLS check and timeout per gateway."""
+
+import asyncio
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+
+from providers.base import GatewayConfig
+
+MAX_REPLY_BYTES = 64 * 1024
+
+
+class TransportError(Exception):
+    """The gateway could not be reached or did not answer in time (the message is not lost)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class HttpReply:
+    status: int
+    text: str
+    headers: Mapping[str, str]
+
+    def json(self) -> Any:
+        try:
+            return json.loads(self.text)
+        except ValueError:
+            return None
+
+    @property
+    def snippet(self) -> str:
+        """The start of the reply, for error messages."""
+        return " ".join(self.text.split())[:300]
+
+
+class HttpTransport:
+    """A lazily created, shared aiohttp session; one per process."""
+
+    def __init__(self) -> None:
+        self._session: aiohttp.ClientSession | None = None
+
+    def _client(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=200, ttl_dns_cache=300),
+                trust_env=False,
+                auto_decompress=True,
+            )
+        return self._session
+
+    async def request(
+        self,
+        config: GatewayConfig,
+        method: str,
+        url: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        data: Any = None,
+        json_body: Any = None,
+        headers: Mapping[str, str] | None = None,
+        auth: tuple[str, str] | None = None,
+    ) -> HttpReply:
+        proxy = config.proxy.address if config.proxy else None
+        proxy_auth = None
+        if proxy and config.proxy and config.proxy.username:
+            proxy_auth = aiohttp.BasicAuth(config.proxy.username, config.proxy.password or "")
+        try:
+            async with self._client().request(
+                method,
+                url,
+                params=params,
+                data=data,
+                json=json_body,
+                headers=headers,
+                auth=aiohttp.BasicAuth(*auth) if auth else None,
+                proxy=proxy,
+                proxy_auth=proxy_auth,
+                ssl=None if config.check_ssl else False,
+                timeout=aiohttp.ClientTimeout(total=config.timeout_seconds),
+                allow_redirects=False,
+            ) as response:
+                body = await response.content.read(MAX_REPLY_BYTES)
+                text = body.decode(response.get_encoding() if body else "utf-8", errors="replace")
+                return HttpReply(response.status, text, dict(response.headers))
+        except TimeoutError:
+            raise TransportError(f"no answer within {config.timeout_seconds:g} s") from None
+        except aiohttp.ClientSSLError:
+            raise TransportError("the gateway's TLS certificate was not accepted") from None
+        except aiohttp.ClientProxyConnectionError:
+            raise TransportError("cannot connect to the proxy") from None
+        except aiohttp.ClientConnectorError as exc:
+            raise TransportError(f"cannot connect to {exc.host}:{exc.port}") from None
+        except (aiohttp.ClientError, asyncio.IncompleteReadError) as exc:
+            raise TransportError(f"connection failed ({type(exc).__name__})") from None
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
