@@ -21,6 +21,14 @@ from domain.settings import Settings
 
 log = logging.getLogger("smsauth.app")
 
+#: Tortoise and aiosqlite log every statement with its bound values (phone numbers, message texts) at DEBUG.
+QUIET_LOGGERS = ("tortoise.db_client", "aiosqlite")
+
+
+def quiet_sensitive_loggers() -> None:
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.INFO)
+
 
 class GraphQLApp(GraphQL):
     """Strawberry's ASGI view with smsauth's context and WebSocket authentication."""
@@ -46,8 +54,10 @@ class GraphQLApp(GraphQL):
         return None
 
 
-def create_app(settings: Settings | None = None) -> Starlette:
+def create_app(settings: Settings | None = None, *, manage_database: bool = True) -> Starlette:
+    """The app; with ``manage_database`` false the caller opens and closes the database."""
     settings = settings or Settings.from_env()
+    quiet_sensitive_loggers()
     runtime = Runtime.from_settings(settings)
     graphql = GraphQLApp(
         runtime,
@@ -57,12 +67,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        await open_database(settings.database_url)
+        if manage_database:
+            await open_database(settings.database_url)
         try:
             yield
         finally:
             await runtime.close()
-            await close_database()
+            if manage_database:
+                await close_database()
 
     async def healthz(request: Request) -> Response:
         return JSONResponse({"status": "ok"})

@@ -31,7 +31,7 @@ def present(error: GraphQLError, debug: bool) -> GraphQLError:
         return error
     error_id = uuid.uuid4().hex[:12]
     log.error("unexpected error %s at %s: %s", error_id, error.path, type(original).__name__,
-              exc_info=(type(original), original, original.__traceback__) if debug else None)
+              exc_info=(type(original), original, original.__traceback__))
     message = f"Unexpected error (error ID {error_id})"
     if debug:
         message += f": {type(original).__name__}: {original}"

@@ -1,5 +1,6 @@
 """The assembled GraphQL schema."""
 
+from functools import partial
 from typing import Any
 
 import strawberry
@@ -30,9 +31,9 @@ schema = Schema(
     types=[gateways.SmsGateway, stores.IdentityStore, stores.SecurityRole,
            stores.IdentityStoreUser, messages.SmsMessage],
     extensions=[
-        QueryDepthLimiter(max_depth=12),
-        MaxAliasesLimiter(max_alias_count=30),
-        MaxTokensLimiter(max_token_count=4000),
-        ErrorPresentation(),
+        partial(QueryDepthLimiter, max_depth=12),
+        partial(MaxAliasesLimiter, max_alias_count=30),
+        partial(MaxTokensLimiter, max_token_count=4000),
+        ErrorPresentation,
     ],
 )

@@ -39,6 +39,25 @@ class HttpReply:
         return " ".join(self.text.split())[:300]
 
 
+async def _read_limited(content: aiohttp.StreamReader) -> bytes:
+    """The reply body up to MAX_REPLY_BYTES; one ``read`` may return only the first piece."""
+    body = bytearray()
+    while len(body) < MAX_REPLY_BYTES:
+        piece = await content.read(MAX_REPLY_BYTES - len(body))
+        if not piece:
+            break
+        body += piece
+    return bytes(body)
+
+
+def _decode(body: bytes, charset: str | None) -> str:
+    """The reply's text in its declared charset, else UTF-8; undecodable bytes are replaced."""
+    try:
+        return body.decode(charset or "utf-8", errors="replace")
+    except LookupError:  # an unknown charset name
+        return body.decode("utf-8", errors="replace")
+
+
 class HttpTransport:
     """A lazily created, shared aiohttp session; one per process."""
 
@@ -70,6 +89,8 @@ class HttpTransport:
         proxy_auth = None
         if proxy and config.proxy and config.proxy.username:
             proxy_auth = aiohttp.BasicAuth(config.proxy.username, config.proxy.password or "")
+        if auth:
+            headers = {**(headers or {}), "Authorization": aiohttp.encode_basic_auth(*auth)}
         try:
             async with self._client().request(
                 method,
@@ -78,15 +99,13 @@ class HttpTransport:
                 data=data,
                 json=json_body,
                 headers=headers,
-                auth=aiohttp.BasicAuth(*auth) if auth else None,
                 proxy=proxy,
                 proxy_auth=proxy_auth,
                 ssl=None if config.check_ssl else False,
                 timeout=aiohttp.ClientTimeout(total=config.timeout_seconds),
                 allow_redirects=False,
             ) as response:
-                body = await response.content.read(MAX_REPLY_BYTES)
-                text = body.decode(response.get_encoding() if body else "utf-8", errors="replace")
+                text = _decode(await _read_limited(response.content), response.charset)
                 return HttpReply(response.status, text, dict(response.headers))
         except TimeoutError:
             raise TransportError(f"no answer within {config.timeout_seconds:g} s") from None

@@ -12,9 +12,6 @@ T = TypeVar("T")
 
 def to_fields(source: Any, target: type[T], **extra: Any) -> T:
     """Copy the attributes ``target`` declares from a Strawberry input; unsent ones stay UNSET."""
-    values = {}
-    for f in fields(target):  # type: ignore[arg-type]
-        value = getattr(source, f.name, UNSET)
-        values[f.name] = UNSET if value is strawberry.UNSET else value
+    values = {f.name: getattr(source, f.name, UNSET) for f in fields(target)}  # type: ignore[arg-type]
     values.update(extra)
-    return target(**values)
+    return target(**{k: UNSET if v is strawberry.UNSET else v for k, v in values.items()})

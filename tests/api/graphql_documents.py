@@ -1,0 +1,112 @@
+"""GraphQL documents the API tests share (what a front-end would send)."""
+
+ERROR_FIELDS = "... on UserError { __typename code message field }"
+
+CREATE_GATEWAY = f"""
+mutation($input: SmsGatewayInput!) {{
+  createSmsGateway(input: $input) {{
+    ... on SmsGateway {{
+      id name type url accountId username hasPassword senderId signature description enabled
+      isDefault checkSsl timeoutSeconds parameters secretParametersSet extensionParameters
+      proxy {{ host port domain username hasPassword description }}
+      linkedIdentityStores {{ id name }}
+    }}
+    {ERROR_FIELDS}
+  }}
+}}"""
+
+UPDATE_GATEWAY = CREATE_GATEWAY.replace("$input: SmsGatewayInput!", "$id: ID!, $input: SmsGatewayInput!") \
+    .replace("createSmsGateway(input: $input)", "updateSmsGateway(id: $id, input: $input)")
+
+SET_DEFAULT = f"""
+mutation($id: ID!) {{
+  setDefaultSmsGateway(id: $id) {{ ... on SmsGateway {{ id isDefault }} {ERROR_FIELDS} }}
+}}"""
+
+DELETE_GATEWAY = f"""
+mutation($id: ID!) {{
+  deleteSmsGateway(id: $id) {{
+    ... on Deleted {{ id }}
+    ... on GatewayInUseError {{ identityStores {{ id name }} }}
+    {ERROR_FIELDS}
+  }}
+}}"""
+
+GATEWAYS = """{ smsGateways { id name isDefault linkedIdentityStores { name } } }"""
+
+TEST_GATEWAY = f"""
+mutation($id: ID!, $phone: String!, $text: String) {{
+  testSmsGateway(id: $id, phoneNumber: $phone, text: $text) {{
+    ... on SmsMessage {{ id to status providerMessageId segments encoding text gateway {{ id }} }}
+    ... on GatewayRejectedError {{ providerReason sms {{ id status errorDetail }} }}
+    ... on GatewayUnavailableError {{ reason sms {{ id status errorDetail }} }}
+    ... on InvalidPhoneNumberError {{ reason }}
+    {ERROR_FIELDS}
+  }}
+}}"""
+
+STORE_FIELDS = """
+  id name smsGateway { id name } backupSmsGateway { id name }
+  smsAuthentication { enabled textMessage codeLength codeTtlSeconds maxAttempts
+                      resendCooldownSeconds defaultRegion }
+  roles { id name smsEnabled smsEnforced }
+"""
+
+CREATE_STORE = f"""
+mutation($name: String!) {{
+  createIdentityStore(input: {{ name: $name }}) {{ ... on IdentityStore {{ {STORE_FIELDS} }} {ERROR_FIELDS} }}
+}}"""
+
+UPDATE_STORE = f"""
+mutation($id: ID!, $name: String) {{
+  updateIdentityStore(id: $id, input: {{ name: $name }}) {{
+    ... on IdentityStore {{ id name }} {ERROR_FIELDS}
+  }}
+}}"""
+
+DELETE_STORE = f"""
+mutation($id: ID!) {{ deleteIdentityStore(id: $id) {{ ... on Deleted {{ id }} {ERROR_FIELDS} }} }}"""
+
+CONFIGURE_SMS = f"""
+mutation($store: ID!, $input: SmsAuthenticationInput!) {{
+  configureSmsAuthentication(identityStoreId: $store, input: $input) {{
+    ... on IdentityStore {{ {STORE_FIELDS} }} {ERROR_FIELDS}
+  }}
+}}"""
+
+CREATE_ROLE = f"""
+mutation($store: ID!, $name: String!) {{
+  createSecurityRole(identityStoreId: $store, input: {{ name: $name }}) {{
+    ... on SecurityRole {{ id name smsEnabled smsEnforced }} {ERROR_FIELDS}
+  }}
+}}"""
+
+SET_POLICY = f"""
+mutation($role: ID!, $input: AuthenticationPolicyInput!) {{
+  setAuthenticationPolicy(roleId: $role, input: $input) {{
+    ... on SecurityRole {{ id name smsEnabled smsEnforced }} {ERROR_FIELDS}
+  }}
+}}"""
+
+UPSERT_USER = f"""
+mutation($store: ID!, $input: UserInput!) {{
+  upsertUser(identityStoreId: $store, input: $input) {{
+    ... on IdentityStoreUser {{ id userId maskedPhoneNumber phoneVerified locale roles {{ name }} }}
+    ... on InvalidPhoneNumberError {{ reason }}
+    {ERROR_FIELDS}
+  }}
+}}"""
+
+REQUIREMENTS = """
+query($store: ID!, $user: String!) {
+  authenticationRequirements(identityStoreId: $store, userId: $user) { sms enrolled enrollmentRequired }
+}"""
+
+MESSAGES = """
+query($first: Int, $after: String, $gatewayId: ID, $status: DeliveryStatus) {
+  smsMessages(first: $first, after: $after, gatewayId: $gatewayId, status: $status) {
+    edges { cursor node { id to status purpose text segments encoding providerMessageId
+                          errorDetail gateway { id } } }
+    pageInfo { hasNextPage endCursor }
+  }
+}"""
