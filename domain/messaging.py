@@ -87,6 +87,8 @@ async def send(outgoing: Outgoing, box: SecretBox, transport: Transport) -> SmsM
             )
         except TransportError as exc:
             result = Unavailable(exc.reason)
+    if isinstance(result, Rejected | Unavailable):
+        result = type(result)(redact(result.reason, outgoing.phone.e164, text))
     await _record(sms, result)
     log.info(
         "sms sent",
@@ -109,6 +111,14 @@ async def _record(sms: SmsMessage, result: Accepted | Rejected | Unavailable) ->
         sms.error_detail = result.reason[:1000]
     sms.updated_at = clock.now()
     await sms.save(update_fields=["status", "provider_message_id", "error_detail", "updated_at"])
+
+
+def redact(reason: str, phone: str, text: str) -> str:
+    """A provider's reason without the number or the text, should the gateway echo them back."""
+    for secret in (text, phone, phone.lstrip("+")):
+        if secret:
+            reason = reason.replace(secret, "[redacted]")
+    return reason
 
 
 async def _sent_today(gateway_id: uuid.UUID, now) -> int:

@@ -4,6 +4,8 @@ import base64
 from urllib.parse import parse_qs
 
 import pytest
+from werkzeug import Response
+
 from tests.api.graphql_documents import CREATE_GATEWAY, MESSAGES, TEST_GATEWAY, UPDATE_GATEWAY
 
 PHONE = "+447079692712"
@@ -152,3 +154,13 @@ async def test_long_text_counts_segments(admin):
     gw = await admin.ok(CREATE_GATEWAY, input={"name": "T", "type": "test"})
     sent = await admin.ok(TEST_GATEWAY, id=gw["id"], phone=PHONE, text="a" * 161)
     assert (sent["encoding"], sent["segments"]) == ("GSM-7", 2)
+
+
+async def test_gateway_echoing_the_message_back_does_not_store_it(admin, httpserver):
+    httpserver.expect_request("/send").respond_with_handler(
+        lambda request: Response(f"REFUSED to={request.form['to']} text={request.form['text']}")
+    )
+    gw = await admin.ok(CREATE_GATEWAY, input=http_gateway_input(httpserver.url_for("/send")))
+    result = (await admin.data(TEST_GATEWAY, id=gw["id"], phone=PHONE, text="code 482913"))
+    reason = result["testSmsGateway"]["providerReason"]
+    assert "REFUSED" in reason and "482913" not in reason and "7079692712" not in reason

@@ -1,0 +1,36 @@
+"""Settings from SMSAUTH_* variables, and migrations that are safe to apply again."""
+
+from tortoise import Tortoise
+
+from domain.db import migrate, tortoise_config
+from domain.settings import DEFAULT_DATABASE_URL, Settings
+
+
+def test_defaults_are_the_embedded_setup():
+    settings = Settings.from_env({})
+    assert settings.database_url == DEFAULT_DATABASE_URL == "sqlite://./smsauth.db"
+    assert settings.is_sqlite and settings.redis_url is None and settings.graphiql
+
+
+def test_environment_overrides():
+    settings = Settings.from_env({
+        "SMSAUTH_DATABASE_URL": "postgres://u:p@db:5432/smsauth",
+        "SMSAUTH_SECRET_KEY": "k", "SMSAUTH_REDIS_URL": "redis://r:6379/0",
+        "SMSAUTH_PUBLIC_URL": "https://sms.example.com/", "SMSAUTH_DEBUG": "yes",
+        "SMSAUTH_GRAPHIQL": "false",
+    })
+    assert not settings.is_sqlite and settings.secret_key == "k"
+    assert settings.redis_url == "redis://r:6379/0"
+    assert settings.public_url == "https://sms.example.com"
+    assert settings.debug and not settings.graphiql
+
+
+async def test_migrating_an_up_to_date_database_changes_nothing(db):
+    from domain.models import Tenant
+
+    await Tenant.create(name="Kept")
+    await migrate(tortoise_config(db))  # a second instance starting on the same database
+    assert await Tenant.filter(name="Kept").count() == 1
+    connection = Tortoise.get_connection("default")
+    rows = await connection.execute_query_dict("SELECT * FROM tortoise_migrations")
+    assert [r["name"] for r in rows] == ["0001_initial"]
