@@ -21,7 +21,7 @@ from domain.settings import Settings
 
 log = logging.getLogger("smsauth.app")
 
-#: Tortoise and aiosqlite log every statement with its bound values (phone numbers, message texts) at DEBUG.
+#: These log every SQL statement with its bound values (numbers, texts) at DEBUG.
 QUIET_LOGGERS = ("tortoise.db_client", "aiosqlite")
 
 

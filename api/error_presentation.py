@@ -25,18 +25,28 @@ def present(error: GraphQLError, debug: bool) -> GraphQLError:
         extensions = {"code": original.code}
         if original.field:
             extensions["field"] = original.field
-        return GraphQLError(original.message, nodes=error.nodes, path=error.path,
-                            extensions=extensions)
+        return GraphQLError(
+            original.message, nodes=error.nodes, path=error.path, extensions=extensions
+        )
     if isinstance(original, GraphQLError) and original.extensions:  # e.g. argument coercion
         return error
     error_id = uuid.uuid4().hex[:12]
-    log.error("unexpected error %s at %s: %s", error_id, error.path, type(original).__name__,
-              exc_info=(type(original), original, original.__traceback__))
+    log.error(
+        "unexpected error %s at %s: %s",
+        error_id,
+        error.path,
+        type(original).__name__,
+        exc_info=(type(original), original, original.__traceback__),
+    )
     message = f"Unexpected error (error ID {error_id})"
     if debug:
         message += f": {type(original).__name__}: {original}"
-    return GraphQLError(message, nodes=error.nodes, path=error.path,
-                        extensions={"code": "INTERNAL", "errorId": error_id})
+    return GraphQLError(
+        message,
+        nodes=error.nodes,
+        path=error.path,
+        extensions={"code": "INTERNAL", "errorId": error_id},
+    )
 
 
 class ErrorPresentation(SchemaExtension):

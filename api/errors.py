@@ -68,8 +68,10 @@ def to_user_error(error: domain.DomainError) -> UserError:
     """The union member for a domain error (``Unauthenticated`` never gets here)."""
     base = {"code": error.code, "message": error.message, "field": error.field}
     if isinstance(error, domain.GatewayInUse):
-        refs = [IdentityStoreRef(id=strawberry.ID(encode("IdentityStore", s.id)), name=s.name)
-                for s in error.stores]
+        refs = [
+            IdentityStoreRef(id=strawberry.ID(encode("IdentityStore", s.id)), name=s.name)
+            for s in error.stores
+        ]
         return GatewayInUseError(**base, identity_stores=refs)
     if isinstance(error, domain.InvalidPhoneNumber):
         return InvalidPhoneNumberError(**base, reason=error.reason)

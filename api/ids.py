@@ -1,4 +1,4 @@
-"""Relay global IDs: ``base64("<GraphQL type>:<primary key>")``, decoded only to the expected type."""
+"""Relay global IDs, ``base64("<GraphQL type>:<primary key>")``, decoded to the expected type."""
 
 import uuid
 

@@ -35,8 +35,10 @@ class Query:
     @strawberry.field(description="Every gateway type, built-in and custom, with its parameters.")
     def sms_gateway_types(self, info: Info) -> list[SmsGatewayType]:
         ctx(info).require(Scope.SERVICE)
-        return [SmsGatewayType.from_declaration(r.provider.type, r.custom)
-                for r in registered().values()]
+        return [
+            SmsGatewayType.from_declaration(r.provider.type, r.custom)
+            for r in registered().values()
+        ]
 
     @strawberry.field
     async def sms_gateways(self, info: Info) -> list[SmsGateway]:
@@ -63,7 +65,9 @@ class Query:
         principal = ctx(info).require(Scope.ADMIN)
         try:
             pk = decode_uuid(id, "IdentityStore", "identity store")
-            return IdentityStore.from_model(await identity_stores.get_store(principal.tenant_id, pk))
+            return IdentityStore.from_model(
+                await identity_stores.get_store(principal.tenant_id, pk)
+            )
         except NotFound:
             return None
 
@@ -72,11 +76,13 @@ class Query:
         self, info: Info, identity_store_id: strawberry.ID, user_id: str
     ) -> AuthenticationRequirements:
         principal = ctx(info).require(Scope.SERVICE)
-        store_id = decode_uuid(identity_store_id, "IdentityStore", "identity store",
-                               "identityStoreId")
+        store_id = decode_uuid(
+            identity_store_id, "IdentityStore", "identity store", "identityStoreId"
+        )
         found = await policies.requirements(principal.tenant_id, store_id, user_id)
-        return AuthenticationRequirements(sms=found.sms, enrolled=found.enrolled,
-                                          enrollment_required=found.enrollment_required)
+        return AuthenticationRequirements(
+            sms=found.sms, enrolled=found.enrolled, enrollment_required=found.enrollment_required
+        )
 
     @strawberry.field(description="Messages sent, newest first.")
     async def sms_messages(
@@ -95,15 +101,17 @@ class Query:
             first=first,
             after=decode_int(after, "SmsMessage", "cursor", "after") if after else None,
             gateway_id=decode_uuid(gateway_id, "SmsGateway", "SMS gateway", "gatewayId")
-            if gateway_id else None,
+            if gateway_id
+            else None,
             status=models.DeliveryStatus(status.value) if status else None,
         )
-        edges = [SmsMessageEdge(node=SmsMessage.from_model(r), cursor=encode("SmsMessage", r.id))
-                 for r in rows]
+        edges = [
+            SmsMessageEdge(node=SmsMessage.from_model(r), cursor=encode("SmsMessage", r.id))
+            for r in rows
+        ]
         return SmsMessageConnection(
             edges=edges,
-            page_info=PageInfo(has_next_page=more,
-                               end_cursor=edges[-1].cursor if edges else None),
+            page_info=PageInfo(has_next_page=more, end_cursor=edges[-1].cursor if edges else None),
         )
 
     @strawberry.field(description="The tenant's API keys (never the keys themselves).")

@@ -28,8 +28,13 @@ class Schema(strawberry.Schema):
 schema = Schema(
     query=Query,
     mutation=Mutation,
-    types=[gateways.SmsGateway, stores.IdentityStore, stores.SecurityRole,
-           stores.IdentityStoreUser, messages.SmsMessage],
+    types=[
+        gateways.SmsGateway,
+        stores.IdentityStore,
+        stores.SecurityRole,
+        stores.IdentityStoreUser,
+        messages.SmsMessage,
+    ],
     extensions=[
         partial(QueryDepthLimiter, max_depth=12),
         partial(MaxAliasesLimiter, max_alias_count=30),

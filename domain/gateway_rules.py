@@ -9,11 +9,24 @@ from providers.base import GatewayConfig, GatewayType, Proxy
 from providers.registry import get_provider
 
 MAX_EXTENSION_PARAMETERS = 50
-TEXT_LIMITS = {"name": 200, "url": 2000, "account_id": 500, "username": 500, "password": 2000,
-               "sender_id": 100, "signature": 200, "description": 2000}
+TEXT_LIMITS = {
+    "name": 200,
+    "url": 2000,
+    "account_id": 500,
+    "username": 500,
+    "password": 2000,
+    "sender_id": 100,
+    "signature": 200,
+    "description": 2000,
+}
 CAMEL = {"account_id": "accountId", "sender_id": "senderId", "timeout_seconds": "timeoutSeconds"}
-REQUIRED_FIELD_NAMES = {"url": "url", "accountId": "account_id", "username": "username",
-                        "password": "password", "senderId": "sender_id"}
+REQUIRED_FIELD_NAMES = {
+    "url": "url",
+    "accountId": "account_id",
+    "username": "username",
+    "password": "password",
+    "senderId": "sender_id",
+}
 
 
 def validate_draft(draft: Any) -> Any:
@@ -46,14 +59,20 @@ def validate_draft(draft: Any) -> Any:
 
 
 def config_of(gtype: GatewayType, draft: Any) -> GatewayConfig:
-    """The provider's view of a draft: declared defaults filled in, proxy only when it has a host."""
+    """The provider's view of a draft: declared defaults filled in, proxy only with a host."""
     proxy = draft.proxy or {}
     return GatewayConfig(
-        type=gtype.key, url=draft.url, account_id=draft.account_id, username=draft.username,
-        password=draft.password, sender_id=draft.sender_id, check_ssl=draft.check_ssl,
+        type=gtype.key,
+        url=draft.url,
+        account_id=draft.account_id,
+        username=draft.username,
+        password=draft.password,
+        sender_id=draft.sender_id,
+        check_ssl=draft.check_ssl,
         timeout_seconds=draft.timeout_seconds,
         proxy=Proxy(**{k: proxy.get(k) for k in ("host", "port", "domain", "username", "password")})
-        if proxy.get("host") or proxy.get("domain") else None,
+        if proxy.get("host") or proxy.get("domain")
+        else None,
         parameters={p.name: p.default for p in gtype.parameters if p.default is not None}
         | draft.parameters,
         extension_parameters=draft.extension_parameters,
@@ -78,7 +97,9 @@ def _trimmed(draft: Any) -> Any:
 def _url(gtype: GatewayType, url: str | None) -> str | None:
     if not gtype.url_editable:
         if url and url != gtype.default_url:
-            raise ValidationFailed(f"the URL of the {gtype.name} type cannot be changed", field="url")
+            raise ValidationFailed(
+                f"the URL of the {gtype.name} type cannot be changed", field="url"
+            )
         return gtype.default_url
     url = url or gtype.default_url
     if url:
@@ -101,8 +122,9 @@ def _proxy(proxy: dict[str, Any] | None) -> dict[str, Any] | None:
             raise ValidationFailed("longer than 500 characters", field=f"proxy.{key}")
         clean[key] = value or None
     port = proxy.get("port")
-    if port is not None and (isinstance(port, bool) or not isinstance(port, int)
-                             or not 1 <= port <= 65535):
+    if port is not None and (
+        isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535
+    ):
         raise ValidationFailed("must be a port number from 1 to 65535", field="proxy.port")
     clean["port"] = port
     host = clean["host"] or clean["domain"]
@@ -130,7 +152,9 @@ def _parameters(gtype: GatewayType, given: dict[str, Any]) -> dict[str, Any]:
     for declared in gtype.parameters:
         value = result.get(declared.name, declared.default)
         if declared.required and value in (None, "", {}):
-            raise ValidationFailed(f"{declared.label} is required", field=f"parameters.{declared.name}")
+            raise ValidationFailed(
+                f"{declared.label} is required", field=f"parameters.{declared.name}"
+            )
     return result
 
 
@@ -149,6 +173,11 @@ def _extension_parameters(given: Any) -> dict[str, str]:
             raise ValidationFailed(
                 "extension parameters map names to plain values", field="extensionParameters"
             )
-        result[key.strip()] = value if isinstance(value, str) else str(value).lower() \
-            if isinstance(value, bool) else str(value)
+        result[key.strip()] = (
+            value
+            if isinstance(value, str)
+            else str(value).lower()
+            if isinstance(value, bool)
+            else str(value)
+        )
     return result

@@ -91,7 +91,9 @@ async def get_gateway(tenant_id: uuid.UUID, gateway_id: uuid.UUID) -> SmsGateway
     return gateway
 
 
-async def create_gateway(tenant_id: uuid.UUID, changes: GatewayFields, box: SecretBox) -> SmsGateway:
+async def create_gateway(
+    tenant_id: uuid.UUID, changes: GatewayFields, box: SecretBox
+) -> SmsGateway:
     if not is_set(changes.type) or not changes.type:
         raise ValidationFailed("choose a gateway type", field="type")
     draft = await _validated(tenant_id, None, _apply(Draft(), changes))
@@ -152,13 +154,22 @@ def draft_of(gateway: SmsGateway, box: SecretBox) -> Draft:
     if proxy is not None:
         proxy["password"] = secrets.get("proxy_password")
     return Draft(
-        name=gateway.name, type=gateway.type, url=gateway.url, account_id=gateway.account_id,
-        username=gateway.username, password=secrets.get("password"), sender_id=gateway.sender_id,
-        signature=gateway.signature, description=gateway.description, enabled=gateway.enabled,
-        is_default=gateway.is_default, check_ssl=gateway.check_ssl,
+        name=gateway.name,
+        type=gateway.type,
+        url=gateway.url,
+        account_id=gateway.account_id,
+        username=gateway.username,
+        password=secrets.get("password"),
+        sender_id=gateway.sender_id,
+        signature=gateway.signature,
+        description=gateway.description,
+        enabled=gateway.enabled,
+        is_default=gateway.is_default,
+        check_ssl=gateway.check_ssl,
         timeout_seconds=gateway.timeout_seconds,
         parameters={**(gateway.parameters or {}), **secrets.get("parameters", {})},
-        extension_parameters=dict(gateway.extension_parameters or {}), proxy=proxy,
+        extension_parameters=dict(gateway.extension_parameters or {}),
+        proxy=proxy,
     )
 
 
@@ -189,7 +200,9 @@ def _apply(draft: Draft, changes: GatewayFields) -> Draft:
     return replace(draft, **updates)
 
 
-def _apply_proxy(current: dict[str, Any] | None, value: ProxyFields | None) -> dict[str, Any] | None:
+def _apply_proxy(
+    current: dict[str, Any] | None, value: ProxyFields | None
+) -> dict[str, Any] | None:
     if value is None:
         return None
     proxy = dict(current or {})
@@ -207,7 +220,9 @@ def _apply_parameters(draft: Draft, value: Any, changes: GatewayFields) -> dict[
     if value is None:
         value = {}
     if not isinstance(value, dict):
-        raise ValidationFailed("parameters must be an object of names to values", field="parameters")
+        raise ValidationFailed(
+            "parameters must be an object of names to values", field="parameters"
+        )
     type_key = changes.type if is_set(changes.type) else draft.type
     declared = gateway_type(type_key) if type_key else None
     result = dict(value)
@@ -218,9 +233,7 @@ def _apply_parameters(draft: Draft, value: Any, changes: GatewayFields) -> dict[
     return {k: v for k, v in result.items() if v is not None}
 
 
-async def _validated(
-    tenant_id: uuid.UUID, gateway_id: uuid.UUID | None, draft: Draft
-) -> Draft:
+async def _validated(tenant_id: uuid.UUID, gateway_id: uuid.UUID | None, draft: Draft) -> Draft:
     draft = validate_draft(draft)
     clash = SmsGateway.filter(tenant_id=tenant_id, name=draft.name)
     if gateway_id is not None:
@@ -241,11 +254,25 @@ def _write(gateway: SmsGateway, draft: Draft, box: SecretBox) -> None:
     names = [n for n in ("password",) if draft.password]
     names += ["proxy.password"] if secrets["proxy_password"] else []
     names += [f"parameters.{k}" for k in sorted(secrets["parameters"])]
-    for name in ("name", "type", "url", "account_id", "username", "sender_id", "signature",
-                 "description", "enabled", "is_default", "check_ssl", "timeout_seconds",
-                 "extension_parameters"):
+    for name in (
+        "name",
+        "type",
+        "url",
+        "account_id",
+        "username",
+        "sender_id",
+        "signature",
+        "description",
+        "enabled",
+        "is_default",
+        "check_ssl",
+        "timeout_seconds",
+        "extension_parameters",
+    ):
         setattr(gateway, name, getattr(draft, name))
     gateway.parameters = {k: v for k, v in draft.parameters.items() if k not in secret_params}
-    gateway.proxy = {k: v for k, v in draft.proxy.items() if k != "password"} if draft.proxy else None
+    gateway.proxy = (
+        {k: v for k, v in draft.proxy.items() if k != "password"} if draft.proxy else None
+    )
     gateway.secret_names = names
     gateway.secrets = box.encrypt(secrets) if names else None

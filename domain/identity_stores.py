@@ -90,8 +90,9 @@ async def configure_sms(
             tenant_id, changes.backup_gateway_id, "backupGatewayId"
         )
     if store.backup_sms_gateway_id and store.backup_sms_gateway_id == store.sms_gateway_id:
-        raise ValidationFailed("the backup gateway must differ from the gateway",
-                               field="backupGatewayId")
+        raise ValidationFailed(
+            "the backup gateway must differ from the gateway", field="backupGatewayId"
+        )
     if is_set(changes.text_message) and changes.text_message is not None:
         store.text_message = _text_message(changes.text_message)
     for attr, (low, high, public) in LIMITS.items():
@@ -105,16 +106,18 @@ async def configure_sms(
     if is_set(changes.enabled) and changes.enabled is not None:
         store.sms_enabled = bool(changes.enabled)
     if store.sms_enabled and not store.sms_gateway_id:
-        raise ValidationFailed("link an SMS gateway before enabling SMS authentication",
-                               field="gatewayId")
+        raise ValidationFailed(
+            "link an SMS gateway before enabling SMS authentication", field="gatewayId"
+        )
     await store.save()
     return store
 
 
 def _text_message(text: Any) -> str:
     if not isinstance(text, str) or CODE_PLACEHOLDER not in text:
-        raise ValidationFailed(f"the text message must contain {CODE_PLACEHOLDER}",
-                               field="textMessage")
+        raise ValidationFailed(
+            f"the text message must contain {CODE_PLACEHOLDER}", field="textMessage"
+        )
     if len(text) > MAX_TEXT_MESSAGE:
         raise ValidationFailed(f"longer than {MAX_TEXT_MESSAGE} characters", field="textMessage")
     return text
@@ -125,8 +128,9 @@ def _region(region: Any) -> str | None:
         return None
     code = region.strip().upper() if isinstance(region, str) else ""
     if code not in phonenumbers.SUPPORTED_REGIONS:
-        raise ValidationFailed("must be a two-letter region code such as GB or US",
-                               field="defaultRegion")
+        raise ValidationFailed(
+            "must be a two-letter region code such as GB or US", field="defaultRegion"
+        )
     return code
 
 

@@ -47,11 +47,13 @@ async def send_test_message(
     body = (text or "").strip() or DEFAULT_TEST_TEXT
     if len(body) > MAX_TEST_TEXT:
         raise ValidationFailed(f"longer than {MAX_TEST_TEXT} characters", field="text")
-    return await send(Outgoing(tenant_id, gateway, phone, body, MessagePurpose.TEST), box, transport)
+    return await send(
+        Outgoing(tenant_id, gateway, phone, body, MessagePurpose.TEST), box, transport
+    )
 
 
 async def send(outgoing: Outgoing, box: SecretBox, transport: Transport) -> SmsMessage:
-    """Send synchronously; raises ``GatewayRejected``/``GatewayUnavailable`` with the recorded row."""
+    """Send now; a failure raises ``GatewayRejected``/``GatewayUnavailable`` with the row."""
     gateway = outgoing.gateway
     if not gateway.enabled:
         raise GatewayUnavailable("the gateway is disabled")
@@ -92,8 +94,13 @@ async def send(outgoing: Outgoing, box: SecretBox, transport: Transport) -> SmsM
     await _record(sms, result)
     log.info(
         "sms sent",
-        extra={"tenant_id": str(outgoing.tenant_id), "gateway_id": str(gateway.id),
-               "message_id": sms.id, "status": sms.status.value, "to": mask(sms.to_number)},
+        extra={
+            "tenant_id": str(outgoing.tenant_id),
+            "gateway_id": str(gateway.id),
+            "message_id": sms.id,
+            "status": sms.status.value,
+            "to": mask(sms.to_number),
+        },
     )
     if isinstance(result, Rejected):
         raise GatewayRejected(result.reason, sms)
@@ -136,7 +143,7 @@ async def list_messages(
     gateway_id: uuid.UUID | None = None,
     status: DeliveryStatus | None = None,
 ) -> tuple[list[SmsMessage], bool]:
-    """Newest first, keyset-paginated on the message ID; returns the page and whether more follow."""
+    """Newest first, keyset-paginated on the ID; the page and whether more follow."""
     query = SmsMessage.filter(tenant_id=tenant_id)
     if after is not None:
         query = query.filter(id__lt=after)

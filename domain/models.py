@@ -73,7 +73,7 @@ class SmsGateway(Model):
     proxy = fields.JSONField(null=True)
     # Fernet token of {"password", "proxy_password", "parameters": {...}}; never leaves domain/.
     secrets = fields.TextField(null=True)
-    # Which secrets are set ("password", "proxy.password", "parameters.NAME"), readable without the key.
+    # Which secrets are set ("password", "proxy.password", "parameters.NAME"); no key needed.
     secret_names = fields.JSONField(default=list)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)

@@ -69,8 +69,9 @@ async def set_policy(
             role.sms_enforced = False
     if is_set(sms_enforced) and sms_enforced is not None:
         if sms_enforced and is_set(sms_enabled) and sms_enabled is False:
-            raise ValidationFailed("SMS cannot be enforced while it is disabled",
-                                   field="smsEnforced")
+            raise ValidationFailed(
+                "SMS cannot be enforced while it is disabled", field="smsEnforced"
+            )
         role.sms_enforced = bool(sms_enforced)
         role.sms_enabled = role.sms_enabled or role.sms_enforced
     await role.save()
@@ -86,8 +87,7 @@ async def upsert_user(tenant_id: uuid.UUID, store_id: uuid.UUID, data: UserField
     store = await get_store(tenant_id, store_id, field="identityStoreId")
     user_id = data.user_id.strip() if isinstance(data.user_id, str) else ""
     if not user_id or len(user_id) > MAX_USER_ID:
-        raise ValidationFailed(f"the user ID must be 1 to {MAX_USER_ID} characters",
-                               field="userId")
+        raise ValidationFailed(f"the user ID must be 1 to {MAX_USER_ID} characters", field="userId")
     roles = await _roles_by_name(store.id, data.roles) if is_set(data.roles) else None
     async with in_transaction():
         user, _ = await StoreUser.get_or_create(identity_store_id=store.id, user_id=user_id)
@@ -100,10 +100,12 @@ async def upsert_user(tenant_id: uuid.UUID, store_id: uuid.UUID, data: UserField
                 user.phone_number, user.phone_verified_at = None, None
         if is_set(data.phone_verified) and data.phone_verified is not None:
             if data.phone_verified and not user.phone_number:
-                raise ValidationFailed("there is no phone number to mark verified",
-                                       field="phoneVerified")
-            user.phone_verified_at = (user.phone_verified_at or clock.now()) \
-                if data.phone_verified else None
+                raise ValidationFailed(
+                    "there is no phone number to mark verified", field="phoneVerified"
+                )
+            user.phone_verified_at = (
+                (user.phone_verified_at or clock.now()) if data.phone_verified else None
+            )
         if is_set(data.locale):
             user.locale = _locale(data.locale)
         await user.save()
@@ -154,7 +156,11 @@ def _locale(locale: Any) -> str | None:
         return None
     text = locale.strip() if isinstance(locale, str) else ""
     parts = text.replace("_", "-").split("-")
-    if not (2 <= len(parts[0]) <= 3 and parts[0].isalpha() and len(text) <= 35
-            and all(p.isalnum() and 1 <= len(p) <= 8 for p in parts)):
+    if not (
+        2 <= len(parts[0]) <= 3
+        and parts[0].isalpha()
+        and len(text) <= 35
+        and all(p.isalnum() and 1 <= len(p) <= 8 for p in parts)
+    ):
         raise ValidationFailed("must be a language tag such as en or de-CH", field="locale")
     return "-".join(parts)

@@ -17,7 +17,7 @@ from domain.settings import Settings
 
 
 class SecretKeyError(RuntimeError):
-    """The configured key material is missing or malformed (a start-up failure, not a user error)."""
+    """The configured key is missing or malformed (a start-up failure, not a user error)."""
 
 
 class SecretBox:
@@ -41,7 +41,9 @@ class SecretBox:
         try:
             return json.loads(self._fernet.decrypt(token.encode()))
         except InvalidToken as exc:
-            raise SecretKeyError("a stored secret cannot be decrypted with the configured keys") from exc
+            raise SecretKeyError(
+                "a stored secret cannot be decrypted with the configured keys"
+            ) from exc
 
     def rotate(self, token: str) -> str:
         """Re-encrypt a token under the first (newest) key."""

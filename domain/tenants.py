@@ -61,7 +61,9 @@ async def create_tenant(name: str) -> tuple[Tenant, ApiKey, str]:
     return tenant, key, plain
 
 
-async def create_api_key(tenant_id: uuid.UUID, scope: Scope, name: str | None) -> tuple[ApiKey, str]:
+async def create_api_key(
+    tenant_id: uuid.UUID, scope: Scope, name: str | None
+) -> tuple[ApiKey, str]:
     secret = secrets.token_urlsafe(32)
     key = await ApiKey.create(
         tenant_id=tenant_id,

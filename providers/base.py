@@ -95,7 +95,7 @@ class Proxy:
 
     @property
     def address(self) -> str | None:
-        """The proxy's URL; ``domain`` (its domain name or IP address) stands in when no host is set."""
+        """The proxy's URL; ``domain`` (its domain name or IP address) stands in for a host."""
         host = self.host or self.domain
         if not host:
             return None

@@ -73,7 +73,7 @@ class HttpProvider(BaseProvider):
                 required=True,
                 default={},
                 help="Names and values sent per message; {phone} is replaced by the number and "
-                "{otp} by the message text, e.g. {\"to\": \"{phone}\", \"text\": \"{otp}\"}.",
+                '{otp} by the message text, e.g. {"to": "{phone}", "text": "{otp}"}.',
             ),
             Parameter(
                 name="SEND_DATA_AS_JSON",

@@ -1,0 +1,1 @@
+"""Mutations, one module per area, each with its inputs and result unions."""

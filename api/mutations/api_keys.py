@@ -30,8 +30,12 @@ class ApiKeyMutations:
             row, plain = await tenants.create_api_key(
                 principal.tenant_id, Scope(input.scope.value), input.name
             )
-            return ApiKeyCreated(id=strawberry.ID(encode("ApiKey", row.id)), key=plain,
-                                 scope=input.scope, name=row.name)
+            return ApiKeyCreated(
+                id=strawberry.ID(encode("ApiKey", row.id)),
+                key=plain,
+                scope=input.scope,
+                name=row.name,
+            )
 
         return await as_result(run)
 
@@ -39,8 +43,7 @@ class ApiKeyMutations:
     async def revoke_api_key(self, info: Info, id: strawberry.ID) -> RevokeApiKeyResult:
         async def run() -> Deleted:
             principal = ctx(info).require(Scope.ADMIN)
-            await tenants.revoke_api_key(principal.tenant_id,
-                                         decode_uuid(id, "ApiKey", "API key"))
+            await tenants.revoke_api_key(principal.tenant_id, decode_uuid(id, "ApiKey", "API key"))
             return Deleted(id=id)
 
         return await as_result(run)

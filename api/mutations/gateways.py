@@ -49,7 +49,7 @@ class ProxyInput:
 
 @strawberry.input(
     description="A gateway account. On update every field is optional: omitted fields keep their "
-    "value; an omitted or null password keeps the stored secret and \"\" clears it."
+    'value; an omitted or null password keeps the stored secret and "" clears it.'
 )
 class SmsGatewayInput:
     name: str | None = strawberry.UNSET
@@ -84,7 +84,9 @@ def _gateway_pk(id: strawberry.ID, field: str = "id"):
 @strawberry.type
 class GatewayMutations:
     @strawberry.mutation
-    async def create_sms_gateway(self, info: Info, input: SmsGatewayInput) -> CreateSmsGatewayResult:
+    async def create_sms_gateway(
+        self, info: Info, input: SmsGatewayInput
+    ) -> CreateSmsGatewayResult:
         async def run() -> SmsGateway:
             principal, box = ctx(info).require(Scope.ADMIN), ctx(info).runtime.secret_box
             row = await gateways.create_gateway(principal.tenant_id, _fields(input), box)
@@ -98,14 +100,17 @@ class GatewayMutations:
     ) -> UpdateSmsGatewayResult:
         async def run() -> SmsGateway:
             principal, box = ctx(info).require(Scope.ADMIN), ctx(info).runtime.secret_box
-            row = await gateways.update_gateway(principal.tenant_id, _gateway_pk(id),
-                                                _fields(input), box)
+            row = await gateways.update_gateway(
+                principal.tenant_id, _gateway_pk(id), _fields(input), box
+            )
             return SmsGateway.from_model(row)
 
         return await as_result(run)
 
     @strawberry.mutation(description="Make this the default gateway, linked to new stores.")
-    async def set_default_sms_gateway(self, info: Info, id: strawberry.ID) -> SetDefaultSmsGatewayResult:
+    async def set_default_sms_gateway(
+        self, info: Info, id: strawberry.ID
+    ) -> SetDefaultSmsGatewayResult:
         async def run() -> SmsGateway:
             principal = ctx(info).require(Scope.ADMIN)
             row = await gateways.set_default_gateway(principal.tenant_id, _gateway_pk(id))
@@ -130,8 +135,12 @@ class GatewayMutations:
             context = ctx(info)
             principal = context.require(Scope.ADMIN)
             row = await messaging.send_test_message(
-                principal.tenant_id, _gateway_pk(id), parse_phone(phone_number), text,
-                context.runtime.secret_box, context.runtime.transport,
+                principal.tenant_id,
+                _gateway_pk(id),
+                parse_phone(phone_number),
+                text,
+                context.runtime.secret_box,
+                context.runtime.transport,
             )
             return SmsMessage.from_model(row)
 

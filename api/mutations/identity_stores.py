@@ -70,8 +70,7 @@ class IdentityStoreMutations:
     ) -> UpdateIdentityStoreResult:
         async def run() -> IdentityStore:
             principal = ctx(info).require(Scope.ADMIN)
-            row = await identity_stores.rename_store(principal.tenant_id, store_pk(id),
-                                                     input.name)
+            row = await identity_stores.rename_store(principal.tenant_id, store_pk(id), input.name)
             return IdentityStore.from_model(row)
 
         return await as_result(run)
@@ -94,7 +93,8 @@ class IdentityStoreMutations:
         async def run() -> IdentityStore:
             principal = ctx(info).require(Scope.ADMIN)
             changes = to_fields(
-                input, SmsAuthenticationFields,
+                input,
+                SmsAuthenticationFields,
                 gateway_id=_gateway(input.gateway_id, "gatewayId"),
                 backup_gateway_id=_gateway(input.backup_gateway_id, "backupGatewayId"),
             )

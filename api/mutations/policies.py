@@ -67,14 +67,18 @@ class PolicyMutations:
 
         return await as_result(run)
 
-    @strawberry.mutation(description="Whether role members may (enabled) or must (enforced) use SMS.")
+    @strawberry.mutation(
+        description="Whether role members may (enabled) or must (enforced) use SMS."
+    )
     async def set_authentication_policy(
         self, info: Info, role_id: strawberry.ID, input: AuthenticationPolicyInput
     ) -> SetAuthenticationPolicyResult:
         async def run() -> SecurityRole:
             principal = ctx(info).require(Scope.ADMIN)
             row = await policies.set_policy(
-                principal.tenant_id, role_pk(role_id, "roleId"), input.sms_enabled,
+                principal.tenant_id,
+                role_pk(role_id, "roleId"),
+                input.sms_enabled,
                 input.sms_enforced,
             )
             return SecurityRole.from_model(row)
@@ -97,7 +101,8 @@ class PolicyMutations:
         async def run() -> IdentityStoreUser:
             principal = ctx(info).require(Scope.ADMIN)
             row = await policies.upsert_user(
-                principal.tenant_id, store_pk(identity_store_id, "identityStoreId"),
+                principal.tenant_id,
+                store_pk(identity_store_id, "identityStoreId"),
                 to_fields(input, UserFields),
             )
             return IdentityStoreUser.from_model(row)

@@ -1,18 +1,13 @@
 """GraphQL types of SMS gateway accounts and gateway types."""
 
-from collections.abc import Iterable
-from typing import Any
-
 import strawberry
 from strawberry import relay
 from strawberry.scalars import JSON
-from strawberry.types import Info
 
-from api.context import ctx
 from api.errors import IdentityStoreRef
-from api.ids import encode, valid_uuids
+from api.ids import encode
+from api.types.node import TenantNode
 from domain import gateways
-from domain.models import Scope
 from domain.models import SmsGateway as GatewayRow
 from providers.base import GatewayType, Parameter
 
@@ -30,9 +25,16 @@ class GatewayParameter:
 
     @classmethod
     def from_declaration(cls, p: Parameter) -> "GatewayParameter":
-        return cls(name=p.name, label=p.label, required=p.required, secret=p.secret,
-                   default=None if p.secret else p.default, help=p.help, kind=p.kind,
-                   choices=list(p.choices))
+        return cls(
+            name=p.name,
+            label=p.label,
+            required=p.required,
+            secret=p.secret,
+            default=None if p.secret else p.default,
+            help=p.help,
+            kind=p.kind,
+            choices=list(p.choices),
+        )
 
 
 @strawberry.type(description="A kind of SMS gateway smsauth can send through.")
@@ -48,10 +50,16 @@ class SmsGatewayType:
 
     @classmethod
     def from_declaration(cls, t: GatewayType, custom: bool) -> "SmsGatewayType":
-        return cls(key=t.key, name=t.name, description=t.description, default_url=t.default_url,
-                   url_editable=t.url_editable, custom=custom,
-                   required_fields=list(t.required_fields),
-                   parameters=[GatewayParameter.from_declaration(p) for p in t.parameters])
+        return cls(
+            key=t.key,
+            name=t.name,
+            description=t.description,
+            default_url=t.default_url,
+            url_editable=t.url_editable,
+            custom=custom,
+            required_fields=list(t.required_fields),
+            parameters=[GatewayParameter.from_declaration(p) for p in t.parameters],
+        )
 
 
 @strawberry.type
@@ -65,7 +73,9 @@ class GatewayProxy:
 
 
 @strawberry.type(description="An SMS gateway account. Secrets are write-only: see hasPassword.")
-class SmsGateway(relay.Node):
+class SmsGateway(TenantNode):
+    model = GatewayRow
+
     pk: relay.NodeID[str]
     name: str
     type: str
@@ -90,35 +100,43 @@ class SmsGateway(relay.Node):
     @strawberry.field(description="Identity stores using this gateway, as primary or backup.")
     async def linked_identity_stores(self) -> list[IdentityStoreRef]:
         stores = await gateways.linked_stores(self.pk)
-        return [IdentityStoreRef(id=strawberry.ID(encode("IdentityStore", s.id)), name=s.name)
-                for s in stores]
+        return [
+            IdentityStoreRef(id=strawberry.ID(encode("IdentityStore", s.id)), name=s.name)
+            for s in stores
+        ]
 
     @classmethod
     def from_model(cls, row: GatewayRow) -> "SmsGateway":
         names = set(row.secret_names or [])
         proxy = row.proxy or None
         return cls(
-            pk=str(row.id), name=row.name, type=row.type, url=row.url, account_id=row.account_id,
-            username=row.username, has_password="password" in names, sender_id=row.sender_id,
-            signature=row.signature, description=row.description, enabled=row.enabled,
-            is_default=row.is_default, check_ssl=row.check_ssl,
-            timeout_seconds=row.timeout_seconds, parameters=gateways.public_parameters(row),
-            secret_parameters_set=sorted(n.split(".", 1)[1] for n in names
-                                         if n.startswith("parameters.")),
+            pk=str(row.id),
+            name=row.name,
+            type=row.type,
+            url=row.url,
+            account_id=row.account_id,
+            username=row.username,
+            has_password="password" in names,
+            sender_id=row.sender_id,
+            signature=row.signature,
+            description=row.description,
+            enabled=row.enabled,
+            is_default=row.is_default,
+            check_ssl=row.check_ssl,
+            timeout_seconds=row.timeout_seconds,
+            parameters=gateways.public_parameters(row),
+            secret_parameters_set=sorted(
+                n.split(".", 1)[1] for n in names if n.startswith("parameters.")
+            ),
             extension_parameters=dict(row.extension_parameters or {}),
-            proxy=GatewayProxy(host=proxy.get("host"), port=proxy.get("port"),
-                               domain=proxy.get("domain"), username=proxy.get("username"),
-                               has_password="proxy.password" in names,
-                               description=proxy.get("description")) if proxy else None,
+            proxy=GatewayProxy(
+                host=proxy.get("host"),
+                port=proxy.get("port"),
+                domain=proxy.get("domain"),
+                username=proxy.get("username"),
+                has_password="proxy.password" in names,
+                description=proxy.get("description"),
+            )
+            if proxy
+            else None,
         )
-
-    @classmethod
-    async def resolve_nodes(
-        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
-    ) -> list[Any]:
-        principal = ctx(info).require(Scope.ADMIN)
-        ids = list(node_ids)
-        rows = {str(r.id): r for r in await GatewayRow.filter(
-            tenant_id=principal.tenant_id, id__in=valid_uuids(ids))}
-        return [cls.from_model(rows[i]) if i in rows else None for i in ids]
-

@@ -1,18 +1,15 @@
 """GraphQL types of recorded SMS messages and their Relay connection."""
 
-from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
 import strawberry
 from strawberry import relay
-from strawberry.types import Info
 
-from api.context import ctx
 from api.ids import encode
 from api.types.common import DeliveryStatus, PageInfo
+from api.types.node import TenantNode
 from domain import models
-from domain.models import Scope
 from domain.phone import mask
 
 
@@ -22,7 +19,13 @@ class MessageGatewayRef:
 
 
 @strawberry.type(description="One SMS smsauth sent or tried to send, and its delivery status.")
-class SmsMessage(relay.Node):
+class SmsMessage(TenantNode):
+    model = models.SmsMessage
+
+    @classmethod
+    def parse_ids(cls, ids: list[str]) -> list[Any]:
+        return [int(i) for i in ids if i.isdigit()]
+
     pk: relay.NodeID[str]
     to: str = strawberry.field(description="The recipient, masked: +44******2712.")
     status: DeliveryStatus
@@ -41,24 +44,21 @@ class SmsMessage(relay.Node):
     @classmethod
     def from_model(cls, row: models.SmsMessage) -> "SmsMessage":
         return cls(
-            pk=str(row.id), to=mask(row.to_number), status=DeliveryStatus(row.status),
-            purpose=str(row.purpose), provider_message_id=row.provider_message_id,
+            pk=str(row.id),
+            to=mask(row.to_number),
+            status=DeliveryStatus(row.status),
+            purpose=str(row.purpose),
+            provider_message_id=row.provider_message_id,
             gateway=MessageGatewayRef(id=strawberry.ID(encode("SmsGateway", row.gateway_id)))
-            if row.gateway_id else None,
-            segments=row.segments, encoding=row.encoding, error_detail=row.error_detail,
-            text=row.text, created_at=row.created_at, updated_at=row.updated_at,
+            if row.gateway_id
+            else None,
+            segments=row.segments,
+            encoding=row.encoding,
+            error_detail=row.error_detail,
+            text=row.text,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
         )
-
-    @classmethod
-    async def resolve_nodes(
-        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
-    ) -> list[Any]:
-        principal = ctx(info).require(Scope.ADMIN)
-        ids = list(node_ids)
-        numeric = [int(i) for i in ids if i.isdigit()]
-        rows = {str(r.id): r for r in await models.SmsMessage.filter(
-            tenant_id=principal.tenant_id, id__in=numeric)}
-        return [cls.from_model(rows[i]) if i in rows else None for i in ids]
 
 
 @strawberry.type

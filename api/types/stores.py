@@ -1,18 +1,15 @@
 """GraphQL types of identity stores, their SMS settings, security roles and users."""
 
-from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
 import strawberry
 from strawberry import relay
-from strawberry.types import Info
 
-from api.context import ctx
-from api.ids import encode, valid_uuids
+from api.ids import encode
 from api.types.common import SmsRequirement
+from api.types.node import TenantNode
 from domain import models
-from domain.models import Scope
 from domain.phone import mask
 
 
@@ -34,7 +31,10 @@ class SmsAuthentication:
 
 
 @strawberry.type(description="A security role and its SMS authentication policy.")
-class SecurityRole(relay.Node):
+class SecurityRole(TenantNode):
+    model = models.SecurityRole
+    tenant_field = "identity_store__tenant_id"
+
     pk: relay.NodeID[str]
     name: str
     sms_enabled: bool = strawberry.field(description="Role members may choose SMS.")
@@ -42,22 +42,18 @@ class SecurityRole(relay.Node):
 
     @classmethod
     def from_model(cls, row: models.SecurityRole) -> "SecurityRole":
-        return cls(pk=str(row.id), name=row.name, sms_enabled=row.sms_enabled,
-                   sms_enforced=row.sms_enforced)
-
-    @classmethod
-    async def resolve_nodes(
-        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
-    ) -> list[Any]:
-        principal = ctx(info).require(Scope.ADMIN)
-        ids = list(node_ids)
-        rows = {str(r.id): r for r in await models.SecurityRole.filter(
-            identity_store__tenant_id=principal.tenant_id, id__in=valid_uuids(ids))}
-        return [cls.from_model(rows[i]) if i in rows else None for i in ids]
+        return cls(
+            pk=str(row.id),
+            name=row.name,
+            sms_enabled=row.sms_enabled,
+            sms_enforced=row.sms_enforced,
+        )
 
 
 @strawberry.type(description="An identity store: users, roles and the SMS gateway they use.")
-class IdentityStore(relay.Node):
+class IdentityStore(TenantNode):
+    model = models.IdentityStore
+
     pk: relay.NodeID[str]
     name: str
     sms_authentication: SmsAuthentication
@@ -80,30 +76,27 @@ class IdentityStore(relay.Node):
     @classmethod
     def from_model(cls, row: models.IdentityStore) -> "IdentityStore":
         return cls(
-            pk=str(row.id), name=row.name, gateway_id=row.sms_gateway_id,
+            pk=str(row.id),
+            name=row.name,
+            gateway_id=row.sms_gateway_id,
             backup_gateway_id=row.backup_sms_gateway_id,
             sms_authentication=SmsAuthentication(
-                enabled=row.sms_enabled, text_message=row.text_message,
-                code_length=row.code_length, code_ttl_seconds=row.code_ttl_seconds,
+                enabled=row.sms_enabled,
+                text_message=row.text_message,
+                code_length=row.code_length,
+                code_ttl_seconds=row.code_ttl_seconds,
                 max_attempts=row.max_attempts,
                 resend_cooldown_seconds=row.resend_cooldown_seconds,
                 default_region=row.default_region,
             ),
         )
 
-    @classmethod
-    async def resolve_nodes(
-        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
-    ) -> list[Any]:
-        principal = ctx(info).require(Scope.ADMIN)
-        ids = list(node_ids)
-        rows = {str(r.id): r for r in await models.IdentityStore.filter(
-            tenant_id=principal.tenant_id, id__in=valid_uuids(ids))}
-        return [cls.from_model(rows[i]) if i in rows else None for i in ids]
-
 
 @strawberry.type(description="A user of an identity store, as smsauth knows it.")
-class IdentityStoreUser(relay.Node):
+class IdentityStoreUser(TenantNode):
+    model = models.StoreUser
+    tenant_field = "identity_store__tenant_id"
+
     pk: relay.NodeID[str]
     user_id: str
     masked_phone_number: str | None
@@ -120,21 +113,14 @@ class IdentityStoreUser(relay.Node):
     @classmethod
     def from_model(cls, row: models.StoreUser) -> "IdentityStoreUser":
         return cls(
-            pk=str(row.id), user_id=row.user_id,
+            pk=str(row.id),
+            user_id=row.user_id,
             masked_phone_number=mask(row.phone_number) if row.phone_number else None,
             phone_verified=row.phone_verified_at is not None,
-            phone_verified_at=row.phone_verified_at, locale=row.locale, row=row,
+            phone_verified_at=row.phone_verified_at,
+            locale=row.locale,
+            row=row,
         )
-
-    @classmethod
-    async def resolve_nodes(
-        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
-    ) -> list[Any]:
-        principal = ctx(info).require(Scope.ADMIN)
-        ids = list(node_ids)
-        rows = {str(r.id): r for r in await models.StoreUser.filter(
-            identity_store__tenant_id=principal.tenant_id, id__in=valid_uuids(ids))}
-        return [cls.from_model(rows[i]) if i in rows else None for i in ids]
 
 
 @strawberry.type(description="What SMS authentication means for one user of a store.")

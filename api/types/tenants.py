@@ -31,9 +31,13 @@ class ApiKey:
 
     @classmethod
     def from_model(cls, row: models.ApiKey) -> "ApiKey":
-        return cls(id=strawberry.ID(encode("ApiKey", row.id)), name=row.name,
-                   scope=ApiKeyScope(row.scope), created_at=row.created_at,
-                   revoked_at=row.revoked_at)
+        return cls(
+            id=strawberry.ID(encode("ApiKey", row.id)),
+            name=row.name,
+            scope=ApiKeyScope(row.scope),
+            created_at=row.created_at,
+            revoked_at=row.revoked_at,
+        )
 
 
 @strawberry.type(description="A new API key. Store `key` now: it cannot be shown again.")

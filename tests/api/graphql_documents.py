@@ -15,8 +15,9 @@ mutation($input: SmsGatewayInput!) {{
   }}
 }}"""
 
-UPDATE_GATEWAY = CREATE_GATEWAY.replace("$input: SmsGatewayInput!", "$id: ID!, $input: SmsGatewayInput!") \
-    .replace("createSmsGateway(input: $input)", "updateSmsGateway(id: $id, input: $input)")
+UPDATE_GATEWAY = CREATE_GATEWAY.replace(
+    "$input: SmsGatewayInput!", "$id: ID!, $input: SmsGatewayInput!"
+).replace("createSmsGateway(input: $input)", "updateSmsGateway(id: $id, input: $input)")
 
 SET_DEFAULT = f"""
 mutation($id: ID!) {{
@@ -54,7 +55,9 @@ STORE_FIELDS = """
 
 CREATE_STORE = f"""
 mutation($name: String!) {{
-  createIdentityStore(input: {{ name: $name }}) {{ ... on IdentityStore {{ {STORE_FIELDS} }} {ERROR_FIELDS} }}
+  createIdentityStore(input: {{ name: $name }}) {{
+    ... on IdentityStore {{ {STORE_FIELDS} }} {ERROR_FIELDS}
+  }}
 }}"""
 
 UPDATE_STORE = f"""
@@ -65,7 +68,9 @@ mutation($id: ID!, $name: String) {{
 }}"""
 
 DELETE_STORE = f"""
-mutation($id: ID!) {{ deleteIdentityStore(id: $id) {{ ... on Deleted {{ id }} {ERROR_FIELDS} }} }}"""
+mutation($id: ID!) {{
+  deleteIdentityStore(id: $id) {{ ... on Deleted {{ id }} {ERROR_FIELDS} }}
+}}"""
 
 CONFIGURE_SMS = f"""
 mutation($store: ID!, $input: SmsAuthenticationInput!) {{
@@ -99,7 +104,9 @@ mutation($store: ID!, $input: UserInput!) {{
 
 REQUIREMENTS = """
 query($store: ID!, $user: String!) {
-  authenticationRequirements(identityStoreId: $store, userId: $user) { sms enrolled enrollmentRequired }
+  authenticationRequirements(identityStoreId: $store, userId: $user) {
+    sms enrolled enrollmentRequired
+  }
 }"""
 
 MESSAGES = """

@@ -14,7 +14,9 @@ mutation($scope: ApiKeyScope!, $name: String) {
     ... on UserError { code message }
   }
 }"""
-REVOKE_KEY = "mutation($id: ID!) { revokeApiKey(id: $id) { ... on Deleted { id } ... on UserError { code } } }"
+REVOKE_KEY = """mutation($id: ID!) {
+  revokeApiKey(id: $id) { ... on Deleted { id } ... on UserError { code } }
+}"""
 
 
 @pytest.fixture
@@ -29,12 +31,16 @@ async def test_viewer_shows_tenant_and_scopes(admin, service):
     assert (await service.data("{ viewer { scopes } }"))["viewer"]["scopes"] == ["SERVICE"]
 
 
-@pytest.mark.parametrize("token", [None, "", "garbage", "sa_nothex_secret",
-                                   "sa_00000000000000000000000000000000_x"])
+@pytest.mark.parametrize(
+    "token", [None, "", "garbage", "sa_nothex_secret", "sa_00000000000000000000000000000000_x"]
+)
 async def test_missing_or_invalid_token_is_unauthenticated(http, token):
     client = GraphQLClient(http, token)
-    for document in ("{ viewer { scopes } }", "{ smsGateways { id } }",
-                     'mutation { createIdentityStore(input: {name: "x"}) { __typename } }'):
+    for document in (
+        "{ viewer { scopes } }",
+        "{ smsGateways { id } }",
+        'mutation { createIdentityStore(input: {name: "x"}) { __typename } }',
+    ):
         body = await client.execute(document)
         assert body["data"] is None
         assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
@@ -47,13 +53,16 @@ async def test_tampered_secret_is_unauthenticated(http, tenant):
 
 
 async def test_non_bearer_scheme_is_unauthenticated(http, tenant):
-    response = await http.post("/graphql", json={"query": "{ viewer { scopes } }"},
-                               headers={"Authorization": f"Basic {tenant[1]}"})
+    response = await http.post(
+        "/graphql",
+        json={"query": "{ viewer { scopes } }"},
+        headers={"Authorization": f"Basic {tenant[1]}"},
+    )
     assert response.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
 
 
 async def test_service_key_cannot_configure(service):
-    result = (await service.data(CREATE_GATEWAY, input={"name": "x", "type": "test"}))
+    result = await service.data(CREATE_GATEWAY, input={"name": "x", "type": "test"})
     assert result["createSmsGateway"]["__typename"] == "ForbiddenError"
     assert result["createSmsGateway"]["code"] == "FORBIDDEN"
     body = await service.execute("{ smsGateways { id } }")

@@ -30,8 +30,14 @@ HTTP_INPUT = {
         "OPTIONS": {"to": "{phone}", "text": "{otp}"},
     },
     "extensionParameters": {"channel": "otp"},
-    "proxy": {"host": "proxy.internal", "port": 3128, "domain": "CORP", "username": "pxuser",
-              "password": "proxy-secret-456", "description": "egress"},
+    "proxy": {
+        "host": "proxy.internal",
+        "port": 3128,
+        "domain": "CORP",
+        "username": "pxuser",
+        "password": "proxy-secret-456",
+        "description": "egress",
+    },
 }
 
 
@@ -47,12 +53,21 @@ async def test_create_http_gateway_keeps_every_field_and_hides_secrets(admin):
     assert gw["signature"] == "【Cloud IDaaS Platform】" and gw["description"] == "primary"
     assert gw["timeoutSeconds"] == 5 and gw["checkSsl"] is False and gw["enabled"] is True
     assert gw["hasPassword"] is True
-    assert gw["parameters"] == {"HTTP_METHOD": "GET", "RETURN_SUCCESS": "ID",
-                                "OPTIONS": {"to": "{phone}", "text": "{otp}"}}
+    assert gw["parameters"] == {
+        "HTTP_METHOD": "GET",
+        "RETURN_SUCCESS": "ID",
+        "OPTIONS": {"to": "{phone}", "text": "{otp}"},
+    }
     assert gw["secretParametersSet"] == ["PARAMETER"]
     assert gw["extensionParameters"] == {"channel": "otp"}
-    assert gw["proxy"] == {"host": "proxy.internal", "port": 3128, "domain": "CORP",
-                           "username": "pxuser", "hasPassword": True, "description": "egress"}
+    assert gw["proxy"] == {
+        "host": "proxy.internal",
+        "port": 3128,
+        "domain": "CORP",
+        "username": "pxuser",
+        "hasPassword": True,
+        "description": "egress",
+    }
     for secret in ("pw-very-secret", "param-secret-123", "proxy-secret-456"):
         assert all(secret not in body for body in admin.seen)
 
@@ -89,7 +104,7 @@ async def test_update_of_parameters_keeps_unsent_secret_parameters(admin):
 
 async def test_names_are_unique_per_tenant(admin, other_admin):
     await create(admin, name="Main")
-    clash = (await admin.data(CREATE_GATEWAY, input={"name": " Main ", "type": "test"}))
+    clash = await admin.data(CREATE_GATEWAY, input={"name": " Main ", "type": "test"})
     assert clash["createSmsGateway"]["code"] == "VALIDATION"
     assert clash["createSmsGateway"]["field"] == "name"
     await create(other_admin, name="Main")  # another tenant may use the name
@@ -100,20 +115,35 @@ async def test_validation_errors_name_the_field(admin):
         ({"name": "", "type": "test"}, "name"),
         ({"name": "x"}, "type"),
         ({"name": "x", "type": "nope"}, "type"),
-        ({"name": "x", "type": "http", "parameters": {"OPTIONS": {"to": "{phone}",
-                                                                  "t": "{otp}"}}}, "url"),
+        (
+            {
+                "name": "x",
+                "type": "http",
+                "parameters": {"OPTIONS": {"to": "{phone}", "t": "{otp}"}},
+            },
+            "url",
+        ),
         ({"name": "x", "type": "test", "timeoutSeconds": 0}, "timeoutSeconds"),
         ({"name": "x", "type": "test", "proxy": {"host": "p", "port": 70000}}, "proxy.port"),
         ({"name": "x", "type": "test", "proxy": {"username": "u"}}, "proxy.host"),
         ({"name": "x", "type": "test", "parameters": {"BOGUS": 1}}, "parameters.BOGUS"),
-        ({"name": "x", "type": "test", "parameters": {"DAILY_QUOTA": "many"}},
-         "parameters.DAILY_QUOTA"),
+        (
+            {"name": "x", "type": "test", "parameters": {"DAILY_QUOTA": "many"}},
+            "parameters.DAILY_QUOTA",
+        ),
         ({"name": "x", "type": "test", "url": "not a url"}, "url"),
         ({"name": "x", "type": "test", "extensionParameters": ["a"]}, "extensionParameters"),
-        ({**HTTP_INPUT, "parameters": {**HTTP_INPUT["parameters"], "RETURN_FAIL": "ERR"}},
-         "parameters.RETURN_FAIL"),
-        ({**HTTP_INPUT, "parameters": {**HTTP_INPUT["parameters"],
-                                       "PARAMETER": {"to": "fixed"}}}, "parameters.OPTIONS"),
+        (
+            {**HTTP_INPUT, "parameters": {**HTTP_INPUT["parameters"], "RETURN_FAIL": "ERR"}},
+            "parameters.RETURN_FAIL",
+        ),
+        (
+            {
+                **HTTP_INPUT,
+                "parameters": {**HTTP_INPUT["parameters"], "PARAMETER": {"to": "fixed"}},
+            },
+            "parameters.OPTIONS",
+        ),
         ({**HTTP_INPUT, "parameters": {"OPTIONS": {"to": "{phone}"}}}, "parameters.OPTIONS"),
     ]
     for given, field in cases:
@@ -147,7 +177,9 @@ async def test_new_store_links_default_gateway_and_keeps_it_when_default_changes
     await admin.ok(SET_DEFAULT, id=second["id"])
     later = await admin.ok(CREATE_STORE, name="Partners")
     assert later["smsGateway"]["name"] == "Two"
-    listed = {g["name"]: g["linkedIdentityStores"] for g in (await admin.data(GATEWAYS))["smsGateways"]}
+    listed = {
+        g["name"]: g["linkedIdentityStores"] for g in (await admin.data(GATEWAYS))["smsGateways"]
+    }
     assert listed == {"One": [{"name": "Corp AD"}], "Two": [{"name": "Partners"}]}
 
 
@@ -194,11 +226,12 @@ async def test_gateway_types_declare_parameters(admin):
 
 async def test_node_query_finds_gateway_by_global_id(admin):
     gw = await create(admin, name="Node")
-    found = await admin.data('query($id: ID!) { node(id: $id) { id ... on SmsGateway { name } } }',
-                             id=gw["id"])
+    found = await admin.data(
+        "query($id: ID!) { node(id: $id) { id ... on SmsGateway { name } } }", id=gw["id"]
+    )
     assert found["node"] == {"id": gw["id"], "name": "Node"}
     assert base64.b64decode(gw["id"]).decode().startswith("SmsGateway:")
-    single = await admin.data('query($id: ID!) { smsGateway(id: $id) { name } }', id=gw["id"])
+    single = await admin.data("query($id: ID!) { smsGateway(id: $id) { name } }", id=gw["id"])
     assert single["smsGateway"] == {"name": "Node"}
     garbage = await admin.data('query { smsGateway(id: "garbage") { name } }')
     assert garbage["smsGateway"] is None

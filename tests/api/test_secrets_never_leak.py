@@ -19,14 +19,23 @@ async def test_full_admin_flow_leaks_no_secret(admin, httpserver, caplog, tenant
     httpserver.expect_oneshot_request("/send").respond_with_data("OK")
     httpserver.expect_oneshot_request("/send").respond_with_data("failure", status=500)
     gateway_input = {
-        "name": "HTTP", "type": "http", "url": httpserver.url_for("/send"),
-        "username": "u", "password": SECRETS[0], "isDefault": True,
-        "parameters": {"PARAMETER": {"key": SECRETS[1]},
-                       "OPTIONS": {"to": "{phone}", "text": "{otp}"}},
+        "name": "HTTP",
+        "type": "http",
+        "url": httpserver.url_for("/send"),
+        "username": "u",
+        "password": SECRETS[0],
+        "isDefault": True,
+        "parameters": {
+            "PARAMETER": {"key": SECRETS[1]},
+            "OPTIONS": {"to": "{phone}", "text": "{otp}"},
+        },
     }
     gw = await admin.ok(CREATE_GATEWAY, input=gateway_input)
-    await admin.ok(UPDATE_GATEWAY, id=gw["id"], input={
-        "proxy": {"host": "127.0.0.1", "port": 9, "password": SECRETS[2]}})
+    await admin.ok(
+        UPDATE_GATEWAY,
+        id=gw["id"],
+        input={"proxy": {"host": "127.0.0.1", "port": 9, "password": SECRETS[2]}},
+    )
     await admin.ok(UPDATE_GATEWAY, id=gw["id"], input={"proxy": None})
     await admin.ok(CREATE_STORE, name="Corp")
     await admin.ok(TEST_GATEWAY, id=gw["id"], phone="+447079692712", text="code 482913")
@@ -34,8 +43,10 @@ async def test_full_admin_flow_leaks_no_secret(admin, httpserver, caplog, tenant
     assert failed["testSmsGateway"]["code"] == "GATEWAY_UNAVAILABLE"
     await admin.data(GATEWAYS)
     await admin.data(MESSAGES)
-    await admin.data('{ node(id: "%s") { ... on SmsGateway { parameters proxy { host } } } }'
-                     % gw["id"])
+    await admin.data(
+        "query($id: ID!) { node(id: $id) { ... on SmsGateway { parameters proxy { host } } } }",
+        id=gw["id"],
+    )
     await admin.execute("{ this is not graphql")
     ours = [r for r in caplog.records if not r.name.startswith("werkzeug")]  # the fake gateway's
     assert any(r.name.startswith("smsauth") for r in ours)  # the log was really captured

@@ -27,8 +27,15 @@ def free_port() -> int:
 
 
 def cli(env: dict[str, str], cwd: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "api.cli", *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=60, check=True)
+    return subprocess.run(
+        [sys.executable, "-m", "api.cli", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
 
 
 class Server:
@@ -38,7 +45,10 @@ class Server:
         self.log = cwd / f"server-{self.port}.log"
         self.process = subprocess.Popen(
             [sys.executable, "-m", "api.cli", "serve", "--port", str(self.port)],
-            cwd=cwd, env=env, stdout=self.log.open("w"), stderr=subprocess.STDOUT,
+            cwd=cwd,
+            env=env,
+            stdout=self.log.open("w"),
+            stderr=subprocess.STDOUT,
         )
 
     async def wait_ready(self) -> None:
@@ -79,8 +89,11 @@ def server_env(request, tmp_path: Path, database_url: str) -> Iterator[dict[str,
 
 async def graphql(url: str, key: str, query: str, **variables):
     async with httpx.AsyncClient(timeout=30) as client:
-        response = await client.post(f"{url}/graphql", json={"query": query, "variables": variables},
-                                     headers={"Authorization": f"Bearer {key}"})
+        response = await client.post(
+            f"{url}/graphql",
+            json={"query": query, "variables": variables},
+            headers={"Authorization": f"Bearer {key}"},
+        )
     body = response.json()
     assert not body.get("errors"), body
     return body["data"]
@@ -88,7 +101,9 @@ async def graphql(url: str, key: str, query: str, **variables):
 
 @pytest.mark.slow
 async def test_newcomer_flow_on_a_real_server(server_env, tmp_path, db):
-    created = json.loads(cli(server_env, tmp_path, "tenant", "create", "Smoke Inc", "--json").stdout)
+    created = json.loads(
+        cli(server_env, tmp_path, "tenant", "create", "Smoke Inc", "--json").stdout
+    )
     assert set(created) == {"tenantId", "apiKey"}
     key = created["apiKey"]
     server = Server(server_env, tmp_path)
@@ -99,10 +114,19 @@ async def test_newcomer_flow_on_a_real_server(server_env, tmp_path, db):
         assert page.status_code == 200 and "graphiql" in page.text.lower()
         viewer = await graphql(server.url, key, "{ viewer { tenant { id name } } }")
         assert viewer["viewer"]["tenant"] == {"id": created["tenantId"], "name": "Smoke Inc"}
-        gw = (await graphql(server.url, key, CREATE_GATEWAY, input={
-            "name": "Try", "type": "test", "password": "smoke-secret-789"}))["createSmsGateway"]
-        sent = (await graphql(server.url, key, TEST_GATEWAY, id=gw["id"], phone="+447079692712",
-                              text="hello"))["testSmsGateway"]
+        gw = (
+            await graphql(
+                server.url,
+                key,
+                CREATE_GATEWAY,
+                input={"name": "Try", "type": "test", "password": "smoke-secret-789"},
+            )
+        )["createSmsGateway"]
+        sent = (
+            await graphql(
+                server.url, key, TEST_GATEWAY, id=gw["id"], phone="+447079692712", text="hello"
+            )
+        )["testSmsGateway"]
         assert sent["status"] == "DELIVERED"
         await websocket_checks(server.url, key)
     finally:
@@ -113,8 +137,15 @@ async def test_newcomer_flow_on_a_real_server(server_env, tmp_path, db):
     restarted = Server(server_env, tmp_path)  # same key file or key: secrets still decrypt
     try:
         await restarted.wait_ready()
-        kept = (await graphql(restarted.url, key, UPDATE_GATEWAY, id=gw["id"],
-                              input={"description": "after restart"}))["updateSmsGateway"]
+        kept = (
+            await graphql(
+                restarted.url,
+                key,
+                UPDATE_GATEWAY,
+                id=gw["id"],
+                input={"description": "after restart"},
+            )
+        )["updateSmsGateway"]
         assert kept["hasPassword"] is True and kept["description"] == "after restart"
         listed = await graphql(restarted.url, key, MESSAGES)
         assert [e["node"]["text"] for e in listed["smsMessages"]["edges"]] == ["hello"]
@@ -129,17 +160,28 @@ async def websocket_checks(url: str, key: str) -> None:
     ws_url = url.replace("http", "ws") + "/graphql"
     async with websockets.connect(ws_url, subprotocols=["graphql-transport-ws"]) as ws:
         assert ws.subprotocol == "graphql-transport-ws"
-        await ws.send(json.dumps({"type": "connection_init",
-                                  "payload": {"Authorization": f"Bearer {key}"}}))
+        await ws.send(
+            json.dumps({"type": "connection_init", "payload": {"Authorization": f"Bearer {key}"}})
+        )
         assert json.loads(await asyncio.wait_for(ws.recv(), 10))["type"] == "connection_ack"
-        await ws.send(json.dumps({"id": "a1b2", "type": "subscribe",
-                                  "payload": {"query": "{ viewer { tenant { name } } }"}}))
+        await ws.send(
+            json.dumps(
+                {
+                    "id": "a1b2",
+                    "type": "subscribe",
+                    "payload": {"query": "{ viewer { tenant { name } } }"},
+                }
+            )
+        )
         reply = json.loads(await asyncio.wait_for(ws.recv(), 10))
         assert reply["type"] == "next" and reply["id"] == "a1b2"
         assert reply["payload"]["data"]["viewer"]["tenant"]["name"] == "Smoke Inc"
     async with websockets.connect(ws_url, subprotocols=["graphql-transport-ws"]) as ws:
-        await ws.send(json.dumps({"type": "connection_init",
-                                  "payload": {"Authorization": "Bearer sa_bad_key"}}))
+        await ws.send(
+            json.dumps(
+                {"type": "connection_init", "payload": {"Authorization": "Bearer sa_bad_key"}}
+            )
+        )
         with pytest.raises(websockets.ConnectionClosed) as closed:
             await asyncio.wait_for(ws.recv(), 10)
         assert closed.value.rcvd.code == 4403

@@ -1,4 +1,4 @@
-"""Every query and mutation given another tenant's IDs answers NOT_FOUND (or null) and changes nothing."""
+"""Every query and mutation given another tenant's IDs: NOT_FOUND or null, and nothing changes."""
 
 import pytest
 
@@ -23,18 +23,28 @@ from tests.api.graphql_documents import (
 @pytest.fixture
 async def victim(admin):
     """Acme's objects, which Globex will try to reach."""
-    gw = await admin.ok(CREATE_GATEWAY, input={"name": "Acme GW", "type": "test", "isDefault": True})
+    gw = await admin.ok(
+        CREATE_GATEWAY, input={"name": "Acme GW", "type": "test", "isDefault": True}
+    )
     store = await admin.ok(CREATE_STORE, name="Acme AD")
     await admin.ok(CONFIGURE_SMS, store=store["id"], input={"enabled": True})
     role = await admin.ok(CREATE_ROLE, store=store["id"], name="Staff")
     await admin.ok(SET_POLICY, role=role["id"], input={"smsEnforced": True})
-    user = await admin.ok(UPSERT_USER, store=store["id"], input={"userId": "alice",
-                                                                 "roles": ["Staff"]})
+    user = await admin.ok(
+        UPSERT_USER, store=store["id"], input={"userId": "alice", "roles": ["Staff"]}
+    )
     sms = await admin.ok(TEST_GATEWAY, id=gw["id"], phone="+447079692712")
-    key = await admin.ok('mutation { createApiKey(input: {scope: SERVICE}) '
-                         '{ ... on ApiKeyCreated { id } } }')
-    return {"gateway": gw["id"], "store": store["id"], "role": role["id"], "user": user["id"],
-            "sms": sms["id"], "key": key["id"]}
+    key = await admin.ok(
+        "mutation { createApiKey(input: {scope: SERVICE}) { ... on ApiKeyCreated { id } } }"
+    )
+    return {
+        "gateway": gw["id"],
+        "store": store["id"],
+        "role": role["id"],
+        "user": user["id"],
+        "sms": sms["id"],
+        "key": key["id"],
+    }
 
 
 async def test_mutations_with_foreign_ids_are_not_found(other_admin, victim):
@@ -50,16 +60,22 @@ async def test_mutations_with_foreign_ids_are_not_found(other_admin, victim):
         (CREATE_ROLE, {"store": victim["store"], "name": "Intruders"}),
         (SET_POLICY, {"role": victim["role"], "input": {"smsEnabled": False}}),
         (UPSERT_USER, {"store": victim["store"], "input": {"userId": "mallory"}}),
-        ('mutation($id: ID!) { deleteSecurityRole(id: $id) { ... on UserError { code } } }',
-         {"id": victim["role"]}),
-        ('mutation($id: ID!) { revokeApiKey(id: $id) { ... on UserError { code } } }',
-         {"id": victim["key"]}),
+        (
+            "mutation($id: ID!) { deleteSecurityRole(id: $id) { ... on UserError { code } } }",
+            {"id": victim["role"]},
+        ),
+        (
+            "mutation($id: ID!) { revokeApiKey(id: $id) { ... on UserError { code } } }",
+            {"id": victim["key"]},
+        ),
     ]
     own_store = await other_admin.ok(CREATE_STORE, name="Globex AD")
-    attempts.append((CONFIGURE_SMS, {"store": own_store["id"],
-                                     "input": {"gatewayId": victim["gateway"]}}))
-    attempts.append((CONFIGURE_SMS, {"store": own_store["id"],
-                                     "input": {"backupGatewayId": victim["gateway"]}}))
+    attempts.append(
+        (CONFIGURE_SMS, {"store": own_store["id"], "input": {"gatewayId": victim["gateway"]}})
+    )
+    attempts.append(
+        (CONFIGURE_SMS, {"store": own_store["id"], "input": {"backupGatewayId": victim["gateway"]}})
+    )
     for document, variables in attempts:
         (result,) = (await other_admin.data(document, **variables)).values()
         assert result["code"] == "NOT_FOUND", (document, result)
@@ -68,17 +84,24 @@ async def test_mutations_with_foreign_ids_are_not_found(other_admin, victim):
 
 async def test_queries_with_foreign_ids_find_nothing(admin, other_admin, victim):
     for kind in ("gateway", "store", "role", "user", "sms"):
-        found = await other_admin.data('query($id: ID!) { node(id: $id) { id } }', id=victim[kind])
+        found = await other_admin.data("query($id: ID!) { node(id: $id) { id } }", id=victim[kind])
         assert found["node"] is None, kind
-    assert (await other_admin.data('query($id: ID!) { smsGateway(id: $id) { id } }',
-                                   id=victim["gateway"]))["smsGateway"] is None
-    assert (await other_admin.data('query($id: ID!) { identityStore(id: $id) { id } }',
-                                   id=victim["store"]))["identityStore"] is None
+    assert (
+        await other_admin.data(
+            "query($id: ID!) { smsGateway(id: $id) { id } }", id=victim["gateway"]
+        )
+    )["smsGateway"] is None
+    assert (
+        await other_admin.data(
+            "query($id: ID!) { identityStore(id: $id) { id } }", id=victim["store"]
+        )
+    )["identityStore"] is None
     body = await other_admin.execute(REQUIREMENTS, store=victim["store"], user="alice")
     assert body["errors"][0]["extensions"]["code"] == "NOT_FOUND"
     assert (await other_admin.data(MESSAGES))["smsMessages"]["edges"] == []
-    assert (await other_admin.data(MESSAGES, gatewayId=victim["gateway"]))[
-        "smsMessages"]["edges"] == []
+    assert (await other_admin.data(MESSAGES, gatewayId=victim["gateway"]))["smsMessages"][
+        "edges"
+    ] == []
     lists = await other_admin.data("{ smsGateways { id } identityStores { id } apiKeys { id } }")
     assert victim["gateway"] not in str(lists) and victim["store"] not in str(lists)
     assert victim["key"] not in str(lists)
@@ -90,6 +113,9 @@ async def test_foreign_attempts_change_nothing(admin, other_admin, victim):
         f'{{ identityStore(id: "{victim["store"]}") {{ name smsAuthentication {{ enabled }} '
         "roles { name smsEnforced } } smsGateways { name isDefault } }"
     )
-    assert still["identityStore"] == {"name": "Acme AD", "smsAuthentication": {"enabled": True},
-                                      "roles": [{"name": "Staff", "smsEnforced": True}]}
+    assert still["identityStore"] == {
+        "name": "Acme AD",
+        "smsAuthentication": {"enabled": True},
+        "roles": [{"name": "Staff", "smsEnforced": True}],
+    }
     assert still["smsGateways"] == [{"name": "Acme GW", "isDefault": True}]

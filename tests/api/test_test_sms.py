@@ -13,18 +13,28 @@ PHONE = "+447079692712"
 
 def http_gateway_input(url: str, **parameters):
     return {
-        "name": "Local HTTP", "type": "http", "url": url, "username": "smsuser",
-        "password": "pw-very-secret", "signature": "[Acme] ", "timeoutSeconds": 2,
+        "name": "Local HTTP",
+        "type": "http",
+        "url": url,
+        "username": "smsuser",
+        "password": "pw-very-secret",
+        "signature": "[Acme] ",
+        "timeoutSeconds": 2,
         "extensionParameters": {"route": "otp"},
-        "parameters": {"HTTP_METHOD": "POST", "RETURN_SUCCESS": "OK",
-                       "PARAMETER": {"api_id": "param-secret-123"},
-                       "OPTIONS": {"to": "{phone}", "text": "{otp}"}, **parameters},
+        "parameters": {
+            "HTTP_METHOD": "POST",
+            "RETURN_SUCCESS": "OK",
+            "PARAMETER": {"api_id": "param-secret-123"},
+            "OPTIONS": {"to": "{phone}", "text": "{otp}"},
+            **parameters,
+        },
     }
 
 
 async def test_test_gateway_keeps_the_message_with_its_signature(admin):
-    gw = await admin.ok(CREATE_GATEWAY, input={"name": "T", "type": "test",
-                                               "signature": "【Cloud IDaaS Platform】"})
+    gw = await admin.ok(
+        CREATE_GATEWAY, input={"name": "T", "type": "test", "signature": "【Cloud IDaaS Platform】"}
+    )
     sent = await admin.ok(TEST_GATEWAY, id=gw["id"], phone="447079692712", text="Hello there")
     assert sent["status"] == "DELIVERED" and sent["to"] == "+44******2712"
     assert sent["text"] == "【Cloud IDaaS Platform】Hello there"
@@ -40,12 +50,16 @@ async def test_http_gateway_receives_the_exact_request(admin, httpserver):
     gw = await admin.ok(CREATE_GATEWAY, input=http_gateway_input(httpserver.url_for("/sms/send")))
     sent = await admin.ok(TEST_GATEWAY, id=gw["id"], phone=PHONE, text="Test {otp} 100%")
     assert sent["status"] == "SENT" and sent["text"] is None
-    (request, _), = httpserver.log
-    assert request.headers["Authorization"] == "Basic " + base64.b64encode(
-        b"smsuser:pw-very-secret").decode()
+    ((request, _),) = httpserver.log
+    assert (
+        request.headers["Authorization"]
+        == "Basic " + base64.b64encode(b"smsuser:pw-very-secret").decode()
+    )
     assert request.headers["Content-Type"] == "application/x-www-form-urlencoded"
     assert parse_qs(request.get_data(as_text=True)) == {
-        "api_id": ["param-secret-123"], "route": ["otp"], "to": [PHONE],
+        "api_id": ["param-secret-123"],
+        "route": ["otp"],
+        "to": [PHONE],
         "text": ["[Acme] Test {otp} 100%"],
     }
 
@@ -53,10 +67,16 @@ async def test_http_gateway_receives_the_exact_request(admin, httpserver):
 async def test_update_without_password_still_authenticates_with_the_old_one(admin, httpserver):
     httpserver.expect_request("/send").respond_with_data("OK")
     gw = await admin.ok(CREATE_GATEWAY, input=http_gateway_input(httpserver.url_for("/send")))
-    await admin.ok(UPDATE_GATEWAY, id=gw["id"], input={"description": "edited", "parameters": {
-        "HTTP_METHOD": "GET", "OPTIONS": {"msisdn": "{phone}", "msg": "{otp}"}}})
+    await admin.ok(
+        UPDATE_GATEWAY,
+        id=gw["id"],
+        input={
+            "description": "edited",
+            "parameters": {"HTTP_METHOD": "GET", "OPTIONS": {"msisdn": "{phone}", "msg": "{otp}"}},
+        },
+    )
     await admin.ok(TEST_GATEWAY, id=gw["id"], phone=PHONE, text="hi")
-    (request, _), = httpserver.log
+    ((request, _),) = httpserver.log
     assert request.method == "GET"
     assert request.authorization.password == "pw-very-secret"
     assert request.args["api_id"] == "param-secret-123" and request.args["msisdn"] == PHONE
@@ -120,8 +140,9 @@ async def test_disabled_gateway_does_not_send(admin):
 
 
 async def test_test_gateway_daily_quota(admin, frozen_clock):
-    gw = await admin.ok(CREATE_GATEWAY, input={"name": "T", "type": "test",
-                                               "parameters": {"DAILY_QUOTA": 2}})
+    gw = await admin.ok(
+        CREATE_GATEWAY, input={"name": "T", "type": "test", "parameters": {"DAILY_QUOTA": 2}}
+    )
     for _ in range(2):
         await admin.ok(TEST_GATEWAY, id=gw["id"], phone=PHONE)
     over = (await admin.data(TEST_GATEWAY, id=gw["id"], phone=PHONE))["testSmsGateway"]
@@ -133,12 +154,14 @@ async def test_test_gateway_daily_quota(admin, frozen_clock):
 async def test_messages_page_newest_first_and_filter_by_gateway(admin):
     one = await admin.ok(CREATE_GATEWAY, input={"name": "One", "type": "test"})
     two = await admin.ok(CREATE_GATEWAY, input={"name": "Two", "type": "test"})
-    sent = [await admin.ok(TEST_GATEWAY, id=gw["id"], phone=PHONE, text=f"m{i}")
-            for i, gw in enumerate([one, two, one, two, one])]
+    sent = [
+        await admin.ok(TEST_GATEWAY, id=gw["id"], phone=PHONE, text=f"m{i}")
+        for i, gw in enumerate([one, two, one, two, one])
+    ]
     page = (await admin.data(MESSAGES, first=2))["smsMessages"]
     assert [e["node"]["text"] for e in page["edges"]] == ["m4", "m3"]
     assert page["pageInfo"]["hasNextPage"] is True
-    rest = (await admin.data(MESSAGES, first=10, after=page["pageInfo"]["endCursor"]))
+    rest = await admin.data(MESSAGES, first=10, after=page["pageInfo"]["endCursor"])
     assert [e["node"]["text"] for e in rest["smsMessages"]["edges"]] == ["m2", "m1", "m0"]
     assert rest["smsMessages"]["pageInfo"]["hasNextPage"] is False
     only_two = (await admin.data(MESSAGES, gatewayId=two["id"]))["smsMessages"]["edges"]
@@ -161,6 +184,6 @@ async def test_gateway_echoing_the_message_back_does_not_store_it(admin, httpser
         lambda request: Response(f"REFUSED to={request.form['to']} text={request.form['text']}")
     )
     gw = await admin.ok(CREATE_GATEWAY, input=http_gateway_input(httpserver.url_for("/send")))
-    result = (await admin.data(TEST_GATEWAY, id=gw["id"], phone=PHONE, text="code 482913"))
+    result = await admin.data(TEST_GATEWAY, id=gw["id"], phone=PHONE, text="code 482913")
     reason = result["testSmsGateway"]["providerReason"]
     assert "REFUSED" in reason and "482913" not in reason and "7079692712" not in reason

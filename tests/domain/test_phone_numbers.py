@@ -6,8 +6,9 @@ from domain.errors import InvalidPhoneNumber
 from domain.phone import mask, parse_phone, require_sms_capable
 
 
-@pytest.mark.parametrize("raw", ["+447079692712", "447079692712", " +44 7079 692712 ",
-                                 "+44 (0)7079-692712"])
+@pytest.mark.parametrize(
+    "raw", ["+447079692712", "447079692712", " +44 7079 692712 ", "+44 (0)7079-692712"]
+)
 def test_international_forms_parse_to_e164(raw):
     assert parse_phone(raw).e164 == "+447079692712"
 
@@ -35,9 +36,14 @@ def test_mask_keeps_country_code_and_last_four():
     assert mask("+18588123169") == "+1******3169"
 
 
-@pytest.mark.parametrize(("raw", "kind"), [("+442079460000", "fixed-line"),
-                                           ("+448001111111", "toll-free"),
-                                           ("+449098790000", "premium-rate")])
+@pytest.mark.parametrize(
+    ("raw", "kind"),
+    [
+        ("+442079460000", "fixed-line"),
+        ("+448001111111", "toll-free"),
+        ("+449098790000", "premium-rate"),
+    ],
+)
 def test_numbers_that_cannot_take_sms_are_refused(raw, kind):
     with pytest.raises(InvalidPhoneNumber, match=kind):
         require_sms_capable(parse_phone(raw))

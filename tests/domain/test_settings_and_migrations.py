@@ -13,12 +13,16 @@ def test_defaults_are_the_embedded_setup():
 
 
 def test_environment_overrides():
-    settings = Settings.from_env({
-        "SMSAUTH_DATABASE_URL": "postgres://u:p@db:5432/smsauth",
-        "SMSAUTH_SECRET_KEY": "k", "SMSAUTH_REDIS_URL": "redis://r:6379/0",
-        "SMSAUTH_PUBLIC_URL": "https://sms.example.com/", "SMSAUTH_DEBUG": "yes",
-        "SMSAUTH_GRAPHIQL": "false",
-    })
+    settings = Settings.from_env(
+        {
+            "SMSAUTH_DATABASE_URL": "postgres://u:p@db:5432/smsauth",
+            "SMSAUTH_SECRET_KEY": "k",
+            "SMSAUTH_REDIS_URL": "redis://r:6379/0",
+            "SMSAUTH_PUBLIC_URL": "https://sms.example.com/",
+            "SMSAUTH_DEBUG": "yes",
+            "SMSAUTH_GRAPHIQL": "false",
+        }
+    )
     assert not settings.is_sqlite and settings.secret_key == "k"
     assert settings.redis_url == "redis://r:6379/0"
     assert settings.public_url == "https://sms.example.com"

@@ -6,12 +6,17 @@ from domain.sms_text import compose, render_code, segment_count
 
 
 def test_code_placeholder_is_replaced_plainly():
-    assert render_code("Your code is [Code]. {otp} stays", "123456") == \
-        "Your code is 123456. {otp} stays"
+    assert (
+        render_code("Your code is [Code]. {otp} stays", "123456")
+        == "Your code is 123456. {otp} stays"
+    )
 
 
 def test_signature_prefix_goes_before_the_body():
-    assert compose("Your code is 1", "【Cloud IDaaS Platform】") == "【Cloud IDaaS Platform】Your code is 1"
+    assert (
+        compose("Your code is 1", "【Cloud IDaaS Platform】")
+        == "【Cloud IDaaS Platform】Your code is 1"
+    )
     assert compose("Your code is 1", None) == "Your code is 1"
 
 
