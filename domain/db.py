@@ -1,6 +1,9 @@
 """Database lifecycle: Tortoise configuration from one URL, migrations applied on start."""
 
+import contextlib
+import fcntl
 import logging
+from collections.abc import Iterator
 from typing import Any
 
 from tortoise import Tortoise
@@ -41,16 +44,33 @@ async def open_database(database_url: str) -> None:
 
 
 async def migrate(config: dict[str, Any]) -> None:
+    """Apply pending migrations while holding a lock, so concurrent starts migrate once."""
     connection = get_connection("default")
     executor = MigrationExecutor(connection, config["apps"])
-    is_postgres = connection.capabilities.dialect == "postgres"
-    if is_postgres:
+    if connection.capabilities.dialect == "postgres":
         await connection.execute_query("SELECT pg_advisory_lock($1)", [MIGRATION_LOCK_ID])
-    try:
-        await executor.migrate()
-    finally:
-        if is_postgres:
+        try:
+            await executor.migrate()
+        finally:
             await connection.execute_query("SELECT pg_advisory_unlock($1)", [MIGRATION_LOCK_ID])
+        return
+    with _file_lock(config["connections"]["default"]):
+        await executor.migrate()
+
+
+@contextlib.contextmanager
+def _file_lock(database_url: str) -> Iterator[None]:
+    """Several workers starting on one new SQLite file: one creates the schema, then the rest."""
+    path = database_url.split("://", 1)[1].split("?", 1)[0]
+    if not path or path == ":memory:":
+        yield
+        return
+    with open(f"{path}.migrate-lock", "a+") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)  # blocks this worker's start-up only
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 async def close_database() -> None:

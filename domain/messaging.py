@@ -89,6 +89,10 @@ async def send(outgoing: Outgoing, box: SecretBox, transport: Transport) -> SmsM
             )
         except TransportError as exc:
             result = Unavailable(exc.reason)
+        except Exception:  # a provider bug must not leave the message in SENDING
+            error_id = uuid.uuid4().hex[:12]
+            log.exception("provider %s failed, error ID %s", gateway.type, error_id)
+            result = Unavailable(f"the {gateway.type} gateway type failed (error ID {error_id})")
     if isinstance(result, Rejected | Unavailable):
         result = type(result)(redact(result.reason, outgoing.phone.e164, text))
     await _record(sms, result)

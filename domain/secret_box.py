@@ -62,8 +62,20 @@ def load_secret_box(settings: Settings) -> SecretBox:
         raise SecretKeyError("SMSAUTH_SECRET_KEY must be set when the database is shared")
     path = Path(settings.key_file)
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(generate_key() + "\n")
+        _create_key_file(path)
     return SecretBox([path.read_text().strip()])
+
+
+def _create_key_file(path: Path) -> None:
+    """Write a new key atomically (temp file, then link): concurrent first starts agree on one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(generate_key() + "\n")
+    try:
+        os.link(temp, path)
+    except FileExistsError:
+        pass  # another worker won the race; use its key
+    finally:
+        temp.unlink()

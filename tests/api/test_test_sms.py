@@ -187,3 +187,19 @@ async def test_gateway_echoing_the_message_back_does_not_store_it(admin, httpser
     result = await admin.data(TEST_GATEWAY, id=gw["id"], phone=PHONE, text="code 482913")
     reason = result["testSmsGateway"]["providerReason"]
     assert "REFUSED" in reason and "482913" not in reason and "7079692712" not in reason
+
+
+async def test_a_crashing_provider_fails_the_message_instead_of_losing_it(
+    admin, httpserver, monkeypatch, caplog
+):
+    import providers.http
+
+    async def crash(*args, **kwargs):
+        raise RuntimeError("provider bug")
+
+    monkeypatch.setattr(providers.http.provider, "send", crash)
+    gw = await admin.ok(CREATE_GATEWAY, input=http_gateway_input(httpserver.url_for("/send")))
+    result = (await admin.data(TEST_GATEWAY, id=gw["id"], phone=PHONE))["testSmsGateway"]
+    assert result["code"] == "GATEWAY_UNAVAILABLE" and "error ID" in result["reason"]
+    assert result["sms"]["status"] == "FAILED"
+    assert "provider bug" in caplog.text  # the operator sees the cause in the log

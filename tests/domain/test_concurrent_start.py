@@ -1,0 +1,44 @@
+"""Several workers starting at once on a new embedded setup agree on one schema and one key."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+START = """
+import asyncio, sys
+from domain.db import open_database, close_database
+from domain.secret_box import load_secret_box
+from domain.settings import Settings
+
+async def main():
+    settings = Settings(database_url=sys.argv[1], key_file=sys.argv[2])
+    box = load_secret_box(settings)
+    await open_database(settings.database_url)
+    await close_database()
+    print(box.encrypt("probe"))
+
+asyncio.run(main())
+"""
+
+
+def test_parallel_first_starts_migrate_once_and_share_the_key(tmp_path):
+    db, key = f"sqlite://{tmp_path / 'new.db'}", str(tmp_path / "smsauth.key")
+    workers = [
+        subprocess.Popen(
+            [sys.executable, "-c", START, db, key],
+            cwd=ROOT,
+            text=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        for _ in range(4)
+    ]
+    results = [worker.communicate(timeout=60) for worker in workers]
+    assert [w.returncode for w in workers] == [0] * 4, [err for _, err in results]
+    from domain.secret_box import SecretBox
+
+    box = SecretBox([Path(key).read_text().strip()])
+    assert all(box.decrypt(out.strip()) == "probe" for out, _ in results)
+    assert not list(tmp_path.glob(".*.tmp"))
