@@ -103,6 +103,6 @@ async def test_api_keys_are_stored_hashed(admin):
     from domain.models import ApiKey
 
     created = await admin.ok(CREATE_KEY, scope="ADMIN")
-    secret = created["key"].rsplit("_", 1)[1]
+    secret = created["key"].split("_", 2)[2]
     rows = [repr(row.__dict__) for row in await ApiKey.all()]
     assert all(secret not in row for row in rows)
