@@ -10,9 +10,9 @@ from domain.errors import GatewayRejected, GatewayUnavailable, ValidationFailed
 from domain.gateways import get_gateway, provider_config
 from domain.models import DeliveryStatus, MessagePurpose, SmsGateway, SmsMessage
 from domain.phone import Phone, mask
-from domain.secret_box import SecretBox
+from domain.runtime import Runtime
 from domain.sms_text import compose, segment_count
-from providers.base import Accepted, OutboundMessage, Rejected, Transport, Unavailable
+from providers.base import Accepted, OutboundMessage, Rejected, Unavailable
 from providers.registry import get_provider
 from providers.transport import TransportError
 
@@ -35,24 +35,17 @@ class Outgoing:
 
 
 async def send_test_message(
-    tenant_id: uuid.UUID,
-    gateway_id: uuid.UUID,
-    phone: Phone,
-    text: str | None,
-    box: SecretBox,
-    transport: Transport,
+    tenant_id: uuid.UUID, gateway_id: uuid.UUID, phone: Phone, text: str | None, runtime: Runtime
 ) -> SmsMessage:
     """The seeds' "Test Connection": a real message through the gateway, reported as sent."""
     gateway = await get_gateway(tenant_id, gateway_id)
     body = (text or "").strip() or DEFAULT_TEST_TEXT
     if len(body) > MAX_TEST_TEXT:
         raise ValidationFailed(f"longer than {MAX_TEST_TEXT} characters", field="text")
-    return await send(
-        Outgoing(tenant_id, gateway, phone, body, MessagePurpose.TEST), box, transport
-    )
+    return await send(Outgoing(tenant_id, gateway, phone, body, MessagePurpose.TEST), runtime)
 
 
-async def send(outgoing: Outgoing, box: SecretBox, transport: Transport) -> SmsMessage:
+async def send(outgoing: Outgoing, runtime: Runtime) -> SmsMessage:
     """Send now; a failure raises ``GatewayRejected``/``GatewayUnavailable`` with the row."""
     gateway = outgoing.gateway
     if not gateway.enabled:
@@ -60,7 +53,7 @@ async def send(outgoing: Outgoing, box: SecretBox, transport: Transport) -> SmsM
     provider = get_provider(gateway.type)
     if provider is None:
         raise GatewayUnavailable(f"the gateway type {gateway.type!r} is not installed")
-    config = provider_config(gateway, box)
+    config = provider_config(gateway, runtime.secret_box)
     text = compose(outgoing.body, gateway.signature)
     parts = segment_count(text)
     now = clock.now()
@@ -82,11 +75,13 @@ async def send(outgoing: Outgoing, box: SecretBox, transport: Transport) -> SmsM
         result = Rejected(f"the daily quota of {quota} messages is used up")
     else:
         try:
-            result = await provider.send(
-                OutboundMessage(to=outgoing.phone.e164, text=text, reference=str(sms.id)),
-                config,
-                transport,
+            message = OutboundMessage(
+                to=outgoing.phone.e164,
+                text=text,
+                reference=str(sms.id),
+                callback_url=runtime.callback_url(gateway.id),
             )
+            result = await provider.send(message, config, runtime.transport)
         except TransportError as exc:
             result = Unavailable(exc.reason)
         except Exception:  # a provider bug must not leave the message in SENDING

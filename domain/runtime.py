@@ -17,5 +17,10 @@ class Runtime:
     def from_settings(cls, settings: Settings) -> "Runtime":
         return cls(settings=settings, secret_box=load_secret_box(settings))
 
+    def callback_url(self, gateway_id: object) -> str | None:
+        """Where a gateway's delivery receipts go, when the server knows its public URL."""
+        base = self.settings.public_url
+        return f"{base}/webhooks/sms/{gateway_id}" if base else None
+
     async def close(self) -> None:
         await self.transport.close()

@@ -127,6 +127,9 @@ class OutboundMessage:
     to: str  # E.164, e.g. "+447079692712"
     text: str  # the full text as the phone shows it (signature prefix included)
     reference: str  # smsauth's own message ID, for receipts
+    # Where the provider should post delivery receipts ({SMSAUTH_PUBLIC_URL}/webhooks/sms/{id});
+    # None when no public URL is configured.
+    callback_url: str | None = None
 
     def __repr__(self) -> str:  # the text may hold a code
         return f"OutboundMessage(reference={self.reference!r})"

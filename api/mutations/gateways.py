@@ -139,8 +139,7 @@ class GatewayMutations:
                 _gateway_pk(id),
                 parse_phone(phone_number),
                 text,
-                context.runtime.secret_box,
-                context.runtime.transport,
+                context.runtime,
             )
             return SmsMessage.from_model(row)
 
