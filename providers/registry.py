@@ -8,7 +8,17 @@ from dataclasses import dataclass
 from functools import cache
 from importlib.metadata import entry_points
 
-from providers import http, test_gateway
+from providers import (
+    http,
+    instaalerts,
+    messagebird,
+    sipgate,
+    smpp,
+    smtp,
+    test_gateway,
+    textlocal,
+    twilio,
+)
 from providers.base import Provider
 
 log = logging.getLogger("smsauth.providers")
@@ -16,8 +26,18 @@ log = logging.getLogger("smsauth.providers")
 ENTRY_POINT_GROUP = "smsauth.providers"
 
 BUILTINS: dict[str, Provider] = {
-    test_gateway.provider.type.key: test_gateway.provider,
-    http.provider.type.key: http.provider,
+    module.provider.type.key: module.provider
+    for module in (
+        test_gateway,
+        http,
+        twilio,
+        messagebird,
+        textlocal,
+        instaalerts,
+        sipgate,
+        smtp,
+        smpp,
+    )
 }
 
 

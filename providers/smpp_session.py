@@ -1,0 +1,122 @@
+"""An SMPP client session over asyncio streams: requests one at a time, each wait bounded.
+
+``open_session`` connects and yields a ``Session``; every way the connection can fail (refused,
+timed out, dropped, garbled) leaves it as ``TransportError``, and the connection is closed on the
+way out. While waiting for a response the session answers the SMSC's own requests: enquire_link,
+deliver_sm (refused with a temporary error: a transmitter takes no receipts), unbind (which ends
+the session) and unknown commands (generic_nack).
+"""
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+from providers.smpp_codec import (
+    BODIES,
+    DELIVER_SM,
+    ENQUIRE_LINK,
+    ESME_RINVCMDID,
+    ESME_RX_T_APPN,
+    GENERIC_NACK,
+    HEADER,
+    UNBIND,
+    Body,
+    DeliverSmResp,
+    EnquireLinkResp,
+    GenericNack,
+    Pdu,
+    PduError,
+    Unbind,
+    UnbindResp,
+    decode,
+    pdu_length,
+)
+from providers.transport import TransportError
+
+
+class Session:
+    """One TCP connection to the SMSC; the ESME sends one request at a time and waits."""
+
+    def __init__(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, timeout: float
+    ) -> None:
+        self._reader, self._writer, self._timeout = reader, writer, timeout
+        self._sequence = 0
+
+    async def request(self, body: Body) -> Pdu:
+        """Send ``body`` and return its response, or the generic_nack answering it."""
+        self._sequence += 1
+        await self._send(Pdu(body, self._sequence))
+        while True:
+            pdu = await self._read()
+            if pdu is None:
+                continue
+            answers = pdu.command_id in (body.command_id | GENERIC_NACK, GENERIC_NACK)
+            if answers and pdu.sequence == self._sequence:
+                return pdu
+            await self._answer(pdu)
+
+    async def unbind_quietly(self) -> None:
+        """Unbind politely; the outcome is decided already, so a failure here changes nothing."""
+        with contextlib.suppress(
+            TimeoutError, OSError, asyncio.IncompleteReadError, PduError, TransportError
+        ):
+            await self.request(Unbind())
+
+    async def _send(self, pdu: Pdu) -> None:
+        self._writer.write(pdu.encode())
+        async with asyncio.timeout(self._timeout):
+            await self._writer.drain()
+
+    async def _read(self) -> Pdu | None:
+        """The next PDU, or None for a command we do not know (a request is answered first)."""
+        async with asyncio.timeout(self._timeout):
+            header = await self._reader.readexactly(HEADER.size)
+            data = header + await self._reader.readexactly(pdu_length(header) - HEADER.size)
+        _, command_id, _, sequence = HEADER.unpack_from(data)
+        if command_id in BODIES:
+            return decode(data)
+        if not command_id & GENERIC_NACK:
+            await self._send(Pdu(GenericNack(), sequence, ESME_RINVCMDID))
+        return None
+
+    async def _answer(self, pdu: Pdu) -> None:
+        """A request from the SMSC while we wait; stray responses are ignored."""
+        if pdu.command_id == ENQUIRE_LINK:
+            await self._send(Pdu(EnquireLinkResp(), pdu.sequence))
+        elif pdu.command_id == DELIVER_SM:  # the SMSC should deliver it later, to a receiver
+            await self._send(Pdu(DeliverSmResp(), pdu.sequence, ESME_RX_T_APPN))
+        elif pdu.command_id == UNBIND:
+            await self._send(Pdu(UnbindResp(), pdu.sequence))
+            raise TransportError("the SMSC ended the session")
+
+    async def close(self) -> None:
+        self._writer.close()
+        with contextlib.suppress(TimeoutError, OSError):
+            async with asyncio.timeout(self._timeout):
+                await self._writer.wait_closed()
+
+
+@contextlib.asynccontextmanager
+async def open_session(host: str, port: int, timeout: float) -> AsyncIterator[Session]:
+    """A connected session that is closed on exit; connection failures raise TransportError."""
+    try:
+        async with asyncio.timeout(timeout):
+            reader, writer = await asyncio.open_connection(host, port)
+    except TimeoutError:
+        raise TransportError(f"cannot connect to {host}:{port} within {timeout:g} s") from None
+    except OSError as exc:
+        raise TransportError(f"cannot connect to {host}:{port} ({type(exc).__name__})") from None
+    session = Session(reader, writer, timeout)
+    try:
+        yield session
+    except TimeoutError:
+        raise TransportError(f"no answer from the SMSC within {timeout:g} s") from None
+    except asyncio.IncompleteReadError:
+        raise TransportError("the SMSC closed the connection") from None
+    except OSError as exc:
+        raise TransportError(f"the connection to the SMSC failed ({type(exc).__name__})") from None
+    except PduError as exc:
+        raise TransportError(f"the SMSC sent an invalid PDU: {exc}") from None
+    finally:
+        await session.close()
