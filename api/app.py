@@ -15,6 +15,7 @@ from strawberry.exceptions import ConnectionRejectionError
 
 from api.context import Context, bearer_token
 from api.schema import schema
+from domain.assertions import public_key_set
 from domain.db import close_database, open_database
 from domain.runtime import Runtime
 from domain.settings import Settings
@@ -79,11 +80,15 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
     async def healthz(request: Request) -> Response:
         return JSONResponse({"status": "ok"})
 
+    async def jwks(request: Request) -> Response:
+        return JSONResponse(await public_key_set(), headers={"Cache-Control": "max-age=300"})
+
     app = Starlette(
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
             Route("/healthz", healthz),
+            Route("/.well-known/jwks.json", jwks),
         ],
         lifespan=lifespan,
     )

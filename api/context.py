@@ -8,10 +8,10 @@ from starlette.responses import Response
 from starlette.websockets import WebSocket
 from strawberry.types import Info
 
+from domain.auth import Principal, authenticate
 from domain.errors import Unauthenticated
 from domain.models import Scope
 from domain.runtime import Runtime
-from domain.tenants import Principal, authenticate
 
 
 @dataclass
@@ -29,12 +29,17 @@ class Context:
         except Unauthenticated as error:
             self.principal, self.auth_error = None, error
 
-    def require(self, scope: Scope) -> Principal:
-        """The caller, if it may use ``scope``; raises Unauthenticated or Forbidden otherwise."""
+    def caller(self) -> Principal:
+        """Any authenticated caller (user flows check what it may do in ``domain/``)."""
         if self.principal is None:
             raise self.auth_error or Unauthenticated("authentication required")
-        self.principal.require(scope)
         return self.principal
+
+    def require(self, scope: Scope) -> Principal:
+        """The caller, if it may use ``scope``; raises Unauthenticated or Forbidden otherwise."""
+        principal = self.caller()
+        principal.require(scope)
+        return principal
 
 
 def bearer_token(header: str | None) -> str | None:

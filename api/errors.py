@@ -1,11 +1,13 @@
 """Expected failures as GraphQL types: ``UserError`` and its members, mapped from domain errors."""
 
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Annotated, Any, TypeVar, Union
 
 import strawberry
 
 from api.ids import encode
+from api.types.challenges import Challenge
 from api.types.messages import SmsMessage
 from domain import errors as domain
 
@@ -56,12 +58,48 @@ class InvalidPhoneNumberError(UserError):
 class GatewayUnavailableError(UserError):
     reason: str
     sms: SmsMessage | None = None
+    challenge: Challenge | None = strawberry.field(
+        default=None, description="The challenge to retry with resendSmsCode, in OTP flows."
+    )
 
 
 @strawberry.type
 class GatewayRejectedError(UserError):
     provider_reason: str
     sms: SmsMessage | None = None
+    challenge: Challenge | None = strawberry.field(
+        default=None, description="The challenge to retry with resendSmsCode, in OTP flows."
+    )
+
+
+@strawberry.type
+class InvalidCodeError(UserError):
+    attempts_left: int
+
+
+@strawberry.type
+class CodeExpiredError(UserError):
+    pass
+
+
+@strawberry.type
+class TooManyAttemptsError(UserError):
+    retry_at: datetime = strawberry.field(description="When a new challenge may be started.")
+
+
+@strawberry.type
+class ResendTooSoonError(UserError):
+    available_at: datetime
+
+
+@strawberry.type
+class NotEnrolledError(UserError):
+    pass
+
+
+@strawberry.type
+class SmsNotEnabledError(UserError):
+    pass
 
 
 def to_user_error(error: domain.DomainError) -> UserError:
@@ -77,13 +115,25 @@ def to_user_error(error: domain.DomainError) -> UserError:
         return InvalidPhoneNumberError(**base, reason=error.reason)
     if isinstance(error, domain.GatewayFailure):
         sms = SmsMessage.from_model(error.sms) if error.sms is not None else None
+        challenge = Challenge.from_model(error.challenge) if error.challenge else None
         if isinstance(error, domain.GatewayRejected):
-            return GatewayRejectedError(**base, provider_reason=error.reason, sms=sms)
-        return GatewayUnavailableError(**base, reason=error.reason, sms=sms)
+            return GatewayRejectedError(
+                **base, provider_reason=error.reason, sms=sms, challenge=challenge
+            )
+        return GatewayUnavailableError(**base, reason=error.reason, sms=sms, challenge=challenge)
+    if isinstance(error, domain.InvalidCode):
+        return InvalidCodeError(**base, attempts_left=error.attempts_left)
+    if isinstance(error, domain.TooManyAttempts):
+        return TooManyAttemptsError(**base, retry_at=error.retry_at)
+    if isinstance(error, domain.ResendTooSoon):
+        return ResendTooSoonError(**base, available_at=error.available_at)
     member = {
         domain.ValidationFailed: ValidationError,
         domain.NotFound: NotFoundError,
         domain.Forbidden: ForbiddenError,
+        domain.CodeExpired: CodeExpiredError,
+        domain.NotEnrolled: NotEnrolledError,
+        domain.SmsNotEnabled: SmsNotEnabledError,
     }.get(type(error))
     if member is None:
         raise error  # an error code with no union member is a bug: let it surface

@@ -6,12 +6,13 @@ from strawberry.types import Info
 
 from api.context import ctx
 from api.ids import decode_int, decode_uuid, encode
+from api.types.challenges import AuditEvent, AuditEventConnection, AuditEventEdge
 from api.types.common import DeliveryStatus, PageInfo
 from api.types.gateways import SmsGateway, SmsGatewayType
 from api.types.messages import SmsMessage, SmsMessageConnection, SmsMessageEdge
 from api.types.stores import AuthenticationRequirements, IdentityStore
 from api.types.tenants import ApiKey, Tenant, Viewer
-from domain import gateways, identity_stores, messaging, models, policies
+from domain import audit, gateways, identity_stores, messaging, models, policies
 from domain.errors import NotFound, ValidationFailed
 from domain.models import Scope
 from providers.registry import registered
@@ -94,11 +95,9 @@ class Query:
         status: DeliveryStatus | None = None,
     ) -> SmsMessageConnection:
         principal = ctx(info).require(Scope.ADMIN)
-        if not 1 <= first <= MAX_PAGE:
-            raise ValidationFailed(f"first must be from 1 to {MAX_PAGE}", field="first")
         rows, more = await messaging.list_messages(
             principal.tenant_id,
-            first=first,
+            first=_page_size(first),
             after=decode_int(after, "SmsMessage", "cursor", "after") if after else None,
             gateway_id=decode_uuid(gateway_id, "SmsGateway", "SMS gateway", "gatewayId")
             if gateway_id
@@ -114,8 +113,34 @@ class Query:
             page_info=PageInfo(has_next_page=more, end_cursor=edges[-1].cursor if edges else None),
         )
 
+    @strawberry.field(description="Steps of user flows, newest first.")
+    async def audit_events(
+        self, info: Info, first: int = 20, after: str | None = None, user_id: str | None = None
+    ) -> AuditEventConnection:
+        principal = ctx(info).require(Scope.ADMIN)
+        rows, more = await audit.list_events(
+            principal.tenant_id,
+            first=_page_size(first),
+            after=decode_int(after, "AuditEvent", "cursor", "after") if after else None,
+            user_id=user_id,
+        )
+        edges = [
+            AuditEventEdge(node=AuditEvent.from_model(r), cursor=encode("AuditEvent", r.id))
+            for r in rows
+        ]
+        return AuditEventConnection(
+            edges=edges,
+            page_info=PageInfo(has_next_page=more, end_cursor=edges[-1].cursor if edges else None),
+        )
+
     @strawberry.field(description="The tenant's API keys (never the keys themselves).")
     async def api_keys(self, info: Info) -> list[ApiKey]:
         principal = ctx(info).require(Scope.ADMIN)
         rows = await models.ApiKey.filter(tenant_id=principal.tenant_id).order_by("created_at")
         return [ApiKey.from_model(r) for r in rows]
+
+
+def _page_size(first: int) -> int:
+    if not 1 <= first <= MAX_PAGE:
+        raise ValidationFailed(f"first must be from 1 to {MAX_PAGE}", field="first")
+    return first

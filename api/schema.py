@@ -11,12 +11,14 @@ from api.error_presentation import ErrorPresentation
 from api.mutations.api_keys import ApiKeyMutations
 from api.mutations.gateways import GatewayMutations
 from api.mutations.identity_stores import IdentityStoreMutations
+from api.mutations.otp import OtpMutations
 from api.mutations.policies import PolicyMutations
 from api.queries import Query
 from api.types import gateways, messages, stores
 
 Mutation = merge_types(
-    "Mutation", (GatewayMutations, IdentityStoreMutations, PolicyMutations, ApiKeyMutations)
+    "Mutation",
+    (GatewayMutations, IdentityStoreMutations, PolicyMutations, ApiKeyMutations, OtpMutations),
 )
 
 

@@ -54,10 +54,11 @@ class InvalidPhoneNumber(DomainError):
 class GatewayFailure(DomainError):
     """A send that did not go through; ``sms`` is the recorded message, if one was written."""
 
-    def __init__(self, reason: str, sms: Any = None) -> None:
+    def __init__(self, reason: str, sms: Any = None, challenge: Any = None) -> None:
         super().__init__(f"{self.summary}: {reason}")
         self.reason = reason
         self.sms = sms
+        self.challenge = challenge  # an OTP challenge left retryable with resendSmsCode
 
     summary: ClassVar[str] = "gateway failure"
 
@@ -70,3 +71,45 @@ class GatewayUnavailable(GatewayFailure):
 class GatewayRejected(GatewayFailure):
     code = "GATEWAY_REJECTED"
     summary = "the gateway refused the message"
+
+
+class SmsNotEnabled(DomainError):
+    code = "SMS_NOT_ENABLED"
+
+
+class NotEnrolled(DomainError):
+    code = "NOT_ENROLLED"
+
+    def __init__(self) -> None:
+        super().__init__("the user has no verified phone number", field="userId")
+
+
+class InvalidCode(DomainError):
+    code = "INVALID_CODE"
+
+    def __init__(self, attempts_left: int) -> None:
+        super().__init__(f"the code is not valid; {attempts_left} attempts left", field="code")
+        self.attempts_left = attempts_left
+
+
+class CodeExpired(DomainError):
+    code = "CODE_EXPIRED"
+
+    def __init__(self, message: str = "the code has expired; ask for a new one") -> None:
+        super().__init__(message, field="code")
+
+
+class TooManyAttempts(DomainError):
+    code = "TOO_MANY_ATTEMPTS"
+
+    def __init__(self, retry_at: Any) -> None:
+        super().__init__("too many wrong codes; start again later", field="code")
+        self.retry_at = retry_at
+
+
+class ResendTooSoon(DomainError):
+    code = "RESEND_TOO_SOON"
+
+    def __init__(self, available_at: Any) -> None:
+        super().__init__(f"wait until {available_at.isoformat()} before asking for a new code")
+        self.available_at = available_at

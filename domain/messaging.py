@@ -28,7 +28,7 @@ class Outgoing:
 
     tenant_id: uuid.UUID
     gateway: SmsGateway
-    phone: Phone
+    to: str  # E.164
     body: str
     purpose: MessagePurpose
     identity_store_id: uuid.UUID | None = None
@@ -42,7 +42,7 @@ async def send_test_message(
     body = (text or "").strip() or DEFAULT_TEST_TEXT
     if len(body) > MAX_TEST_TEXT:
         raise ValidationFailed(f"longer than {MAX_TEST_TEXT} characters", field="text")
-    return await send(Outgoing(tenant_id, gateway, phone, body, MessagePurpose.TEST), runtime)
+    return await send(Outgoing(tenant_id, gateway, phone.e164, body, MessagePurpose.TEST), runtime)
 
 
 async def send(outgoing: Outgoing, runtime: Runtime) -> SmsMessage:
@@ -62,7 +62,7 @@ async def send(outgoing: Outgoing, runtime: Runtime) -> SmsMessage:
         gateway_id=gateway.id,
         identity_store_id=outgoing.identity_store_id,
         purpose=outgoing.purpose,
-        to_number=outgoing.phone.e164,
+        to_number=outgoing.to,
         status=DeliveryStatus.SENDING,
         encoding=parts.encoding,
         segments=parts.segments,
@@ -76,7 +76,7 @@ async def send(outgoing: Outgoing, runtime: Runtime) -> SmsMessage:
     else:
         try:
             message = OutboundMessage(
-                to=outgoing.phone.e164,
+                to=outgoing.to,
                 text=text,
                 reference=str(sms.id),
                 callback_url=runtime.callback_url(gateway.id),
@@ -89,7 +89,7 @@ async def send(outgoing: Outgoing, runtime: Runtime) -> SmsMessage:
             log.exception("provider %s failed, error ID %s", gateway.type, error_id)
             result = Unavailable(f"the {gateway.type} gateway type failed (error ID {error_id})")
     if isinstance(result, Rejected | Unavailable):
-        result = type(result)(redact(result.reason, outgoing.phone.e164, text))
+        result = type(result)(redact(result.reason, outgoing.to, text))
     await _record(sms, result)
     log.info(
         "sms sent",

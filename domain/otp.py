@@ -1,0 +1,315 @@
+"""SMS one-time-password flows: enrollment and authentication challenges and their codes.
+
+Codes are HOTP values (pyotp) of a per-challenge random secret, kept encrypted, and a counter
+that a resend moves on, so a challenge has one live code. Attempts are claimed with a conditional
+UPDATE before a code is checked, so concurrent guesses cannot exceed the limit, and a code is
+marked used the same way, so it works once.
+"""
+
+import contextlib
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import timedelta
+
+import pyotp
+from tortoise.expressions import F
+
+from domain import audit, clock
+from domain.auth import Principal
+from domain.errors import (
+    CodeExpired,
+    DomainError,
+    GatewayFailure,
+    InvalidCode,
+    NotEnrolled,
+    NotFound,
+    ResendTooSoon,
+    SmsNotEnabled,
+    TooManyAttempts,
+    ValidationFailed,
+)
+from domain.messaging import Outgoing, send
+from domain.models import (
+    Challenge,
+    ChallengeStatus,
+    IdentityStore,
+    MessagePurpose,
+    SmsGateway,
+    StoreUser,
+)
+from domain.phone import mask, parse_phone, require_sms_capable
+from domain.runtime import Runtime
+from domain.sms_text import render_code
+
+MAX_CODE_INPUT = 32
+
+
+@dataclass
+class AuditNote:
+    """What a flow step learned, for its audit event."""
+
+    store_id: uuid.UUID | None = None
+    user_id: str | None = None
+    masked_phone: str | None = None
+
+
+@contextlib.asynccontextmanager
+async def audited(principal: Principal, action: str) -> AsyncIterator[AuditNote]:
+    note = AuditNote()
+    try:
+        yield note
+    except DomainError as error:
+        await _audit(principal, action, error.code, note, error.message)
+        raise
+    await _audit(principal, action, "SUCCESS", note, None)
+
+
+async def _audit(
+    principal: Principal, action: str, outcome: str, note: AuditNote, detail: str | None
+) -> None:
+    await audit.record(
+        principal,
+        action,
+        outcome,
+        identity_store_id=note.store_id,
+        user_id=note.user_id,
+        masked_phone_number=note.masked_phone,
+        detail=detail,
+    )
+
+
+async def start_enrollment(
+    principal: Principal, runtime: Runtime, store_id: uuid.UUID, user_id: str, phone: str | None
+) -> Challenge:
+    """Send a code to a new number; the user's enrollment changes only when it is verified."""
+    async with audited(principal, "SMS_ENROLLMENT_START") as note:
+        store, user = await _flow_subject(principal, note, store_id, user_id)
+        raw = phone or user.phone_number
+        if not raw:
+            raise ValidationFailed("give the phone number to enroll", field="phoneNumber")
+        number = require_sms_capable(parse_phone(raw, store.default_region)).e164
+        note.masked_phone = mask(number)
+        return await _challenge(runtime, store, user, number, MessagePurpose.ENROLLMENT)
+
+
+async def start_authentication(
+    principal: Principal, runtime: Runtime, store_id: uuid.UUID, user_id: str
+) -> Challenge:
+    async with audited(principal, "SMS_AUTHENTICATION_START") as note:
+        store, user = await _flow_subject(principal, note, store_id, user_id)
+        if user.phone_verified_at is None or not user.phone_number:
+            raise NotEnrolled()
+        note.masked_phone = mask(user.phone_number)
+        return await _challenge(
+            runtime, store, user, user.phone_number, MessagePurpose.AUTHENTICATION
+        )
+
+
+async def verify_enrollment(
+    principal: Principal, runtime: Runtime, challenge_id: uuid.UUID, code: str
+) -> StoreUser:
+    """Check the code; on success the challenge's number becomes the user's verified phone."""
+    async with audited(principal, "SMS_ENROLLMENT_VERIFY") as note:
+        challenge = await _verify(
+            principal, runtime, challenge_id, code, note, MessagePurpose.ENROLLMENT
+        )
+        user = challenge.user
+        user.phone_number, user.phone_verified_at = challenge.phone_number, clock.now()
+        await user.save(update_fields=["phone_number", "phone_verified_at", "updated_at"])
+        return user
+
+
+async def verify_authentication(
+    principal: Principal, runtime: Runtime, challenge_id: uuid.UUID, code: str
+) -> Challenge:
+    async with audited(principal, "SMS_AUTHENTICATION_VERIFY") as note:
+        return await _verify(
+            principal, runtime, challenge_id, code, note, MessagePurpose.AUTHENTICATION
+        )
+
+
+async def resend_code(principal: Principal, runtime: Runtime, challenge_id: uuid.UUID) -> Challenge:
+    """A new code for the same challenge (the old one stops working); attempts are not reset."""
+    async with audited(principal, "SMS_CODE_RESEND") as note:
+        challenge = await _load_challenge(principal, challenge_id, note)
+        now = clock.now()
+        _refuse_finished(challenge)
+        if now < challenge.resend_available_at:
+            raise ResendTooSoon(challenge.resend_available_at)
+        store = await IdentityStore.get(id=challenge.identity_store_id)
+        moved = await Challenge.filter(id=challenge.id, counter=challenge.counter).update(
+            counter=challenge.counter + 1,
+            expires_at=now + timedelta(seconds=store.code_ttl_seconds),
+            resend_available_at=now + timedelta(seconds=store.resend_cooldown_seconds),
+        )
+        if not moved:
+            raise ResendTooSoon(now)  # a concurrent resend won
+        await challenge.refresh_from_db()
+        await _send_code(runtime, store, challenge)
+        return challenge
+
+
+async def remove_enrollment(principal: Principal, store_id: uuid.UUID, user_id: str) -> StoreUser:
+    async with audited(principal, "SMS_ENROLLMENT_REMOVE") as note:
+        principal.require_user(store_id, user_id)
+        note.store_id, note.user_id = store_id, user_id
+        user = await _user(principal, store_id, user_id)
+        if user.phone_verified_at is None:
+            raise NotEnrolled()
+        note.masked_phone = mask(user.phone_number or "")
+        user.phone_number, user.phone_verified_at = None, None
+        await user.save(update_fields=["phone_number", "phone_verified_at", "updated_at"])
+        await Challenge.filter(user_id=user.id, status=ChallengeStatus.PENDING).update(
+            status=ChallengeStatus.SUPERSEDED
+        )
+        return user
+
+
+async def _flow_subject(
+    principal: Principal, note: AuditNote, store_id: uuid.UUID, user_id: str
+) -> tuple[IdentityStore, StoreUser]:
+    """The store and user of a new challenge, if SMS is on for both."""
+    principal.require_user(store_id, user_id)
+    note.store_id, note.user_id = store_id, user_id
+    user = await _user(principal, store_id, user_id)
+    store = user.identity_store
+    if not store.sms_enabled or store.sms_gateway_id is None:
+        raise SmsNotEnabled("SMS authentication is not enabled for this identity store")
+    if not await user.roles.filter(sms_enabled=True).exists():
+        raise SmsNotEnabled("SMS authentication is not enabled for the user's roles")
+    return store, user
+
+
+async def _user(principal: Principal, store_id: uuid.UUID, user_id: str) -> StoreUser:
+    if not await IdentityStore.filter(id=store_id, tenant_id=principal.tenant_id).exists():
+        raise NotFound("identity store", field="identityStoreId")
+    user = await StoreUser.get_or_none(identity_store_id=store_id, user_id=user_id)
+    if user is None:
+        raise NotFound("user", field="userId")
+    await user.fetch_related("identity_store")
+    return user
+
+
+async def _challenge(
+    runtime: Runtime, store: IdentityStore, user: StoreUser, number: str, purpose: MessagePurpose
+) -> Challenge:
+    now = clock.now()
+    latest = await Challenge.filter(user_id=user.id).order_by("-created_at").first()
+    if latest and latest.status != ChallengeStatus.VERIFIED and now < latest.resend_available_at:
+        raise ResendTooSoon(latest.resend_available_at)
+    await Challenge.filter(user_id=user.id, status=ChallengeStatus.PENDING).update(
+        status=ChallengeStatus.SUPERSEDED
+    )
+    challenge = await Challenge.create(
+        tenant_id=store.tenant_id,
+        identity_store_id=store.id,
+        user=user,
+        purpose=purpose,
+        phone_number=number,
+        secret=runtime.secret_box.encrypt(pyotp.random_base32()),
+        code_length=store.code_length,
+        attempts_left=store.max_attempts,
+        expires_at=now + timedelta(seconds=store.code_ttl_seconds),
+        resend_available_at=now + timedelta(seconds=store.resend_cooldown_seconds),
+        created_at=now,
+    )
+    await _send_code(runtime, store, challenge)
+    return challenge
+
+
+def _hotp(runtime: Runtime, challenge: Challenge) -> pyotp.HOTP:
+    return pyotp.HOTP(runtime.secret_box.decrypt(challenge.secret), digits=challenge.code_length)
+
+
+async def _send_code(runtime: Runtime, store: IdentityStore, challenge: Challenge) -> None:
+    """Send the challenge's current code; a failure leaves it retryable at once."""
+    gateway = await SmsGateway.get(id=store.sms_gateway_id)
+    code = _hotp(runtime, challenge).at(challenge.counter)
+    outgoing = Outgoing(
+        tenant_id=store.tenant_id,
+        gateway=gateway,
+        to=challenge.phone_number,
+        body=render_code(store.text_message, code),
+        purpose=MessagePurpose(challenge.purpose),
+        identity_store_id=store.id,
+    )
+    try:
+        sms = await send(outgoing, runtime)
+    except GatewayFailure as failure:
+        challenge.sms_id = failure.sms.id if failure.sms is not None else challenge.sms_id
+        challenge.resend_available_at = clock.now()
+        await challenge.save(update_fields=["sms_id", "resend_available_at"])
+        failure.challenge = challenge
+        raise
+    challenge.sms_id = sms.id
+    await challenge.save(update_fields=["sms_id"])
+
+
+async def _load_challenge(
+    principal: Principal, challenge_id: uuid.UUID, note: AuditNote
+) -> Challenge:
+    challenge = await Challenge.get_or_none(
+        id=challenge_id, tenant_id=principal.tenant_id
+    ).select_related("user")
+    if challenge is None:
+        raise NotFound("challenge", field="challengeId")
+    note.store_id, note.user_id = challenge.identity_store_id, challenge.user.user_id
+    note.masked_phone = mask(challenge.phone_number)
+    principal.require_user(challenge.identity_store_id, challenge.user.user_id)
+    return challenge
+
+
+def _refuse_finished(challenge: Challenge) -> None:
+    if challenge.status == ChallengeStatus.VERIFIED:
+        raise CodeExpired("the code was used already; start again")
+    if challenge.status == ChallengeStatus.LOCKED:
+        raise TooManyAttempts(challenge.resend_available_at)
+    if challenge.status == ChallengeStatus.SUPERSEDED:
+        raise CodeExpired("a newer code was sent; use that one")
+
+
+async def _verify(
+    principal: Principal,
+    runtime: Runtime,
+    challenge_id: uuid.UUID,
+    code: str,
+    note: AuditNote,
+    purpose: MessagePurpose,
+) -> Challenge:
+    challenge = await _load_challenge(principal, challenge_id, note)
+    if challenge.purpose != purpose:
+        raise NotFound("challenge", field="challengeId")
+    _refuse_finished(challenge)
+    now = clock.now()
+    if now >= challenge.expires_at:
+        raise CodeExpired()
+    claimed = await Challenge.filter(
+        id=challenge.id, status=ChallengeStatus.PENDING, attempts_left__gt=0
+    ).update(attempts_left=F("attempts_left") - 1)
+    await challenge.refresh_from_db(fields=["attempts_left", "status", "resend_available_at"])
+    if not claimed:
+        _refuse_finished(challenge)
+        raise TooManyAttempts(challenge.resend_available_at)
+    given = "".join((code or "")[:MAX_CODE_INPUT].split())
+    good = (
+        given.isascii()
+        and given.isdigit()
+        and len(given) == challenge.code_length
+        and _hotp(runtime, challenge).verify(given, challenge.counter)
+    )
+    if good:
+        won = await Challenge.filter(id=challenge.id, status=ChallengeStatus.PENDING).update(
+            status=ChallengeStatus.VERIFIED, verified_at=now
+        )
+        if not won:
+            raise CodeExpired("the code was used already; start again")
+        return challenge
+    if challenge.attempts_left <= 0:
+        store = await IdentityStore.get(id=challenge.identity_store_id)
+        retry_at = now + timedelta(seconds=store.resend_cooldown_seconds)
+        await Challenge.filter(id=challenge.id, status=ChallengeStatus.PENDING).update(
+            status=ChallengeStatus.LOCKED, resend_available_at=retry_at
+        )
+        raise TooManyAttempts(retry_at)
+    raise InvalidCode(challenge.attempts_left)
