@@ -18,6 +18,15 @@ from tests.api.graphql_documents import (
     UPDATE_STORE,
     UPSERT_USER,
 )
+from tests.api.otp_documents import (
+    CREATE_SESSION,
+    REMOVE_ENROLLMENT,
+    RESEND,
+    START_AUTHENTICATION,
+    START_ENROLLMENT,
+    VERIFY_AUTHENTICATION,
+    VERIFY_ENROLLMENT,
+)
 
 
 @pytest.fixture
@@ -37,7 +46,11 @@ async def victim(admin):
     key = await admin.ok(
         "mutation { createApiKey(input: {scope: SERVICE}) { ... on ApiKeyCreated { id } } }"
     )
+    challenge = await admin.ok(
+        START_ENROLLMENT, store=store["id"], user="alice", phone="+447079692712"
+    )
     return {
+        "challenge": challenge["id"],
         "gateway": gw["id"],
         "store": store["id"],
         "role": role["id"],
@@ -76,6 +89,15 @@ async def test_mutations_with_foreign_ids_are_not_found(other_admin, victim):
     attempts.append(
         (CONFIGURE_SMS, {"store": own_store["id"], "input": {"backupGatewayId": victim["gateway"]}})
     )
+    attempts += [
+        (START_ENROLLMENT, {"store": victim["store"], "user": "alice", "phone": "+447079692712"}),
+        (START_AUTHENTICATION, {"store": victim["store"], "user": "alice"}),
+        (VERIFY_ENROLLMENT, {"challenge": victim["challenge"], "code": "123456"}),
+        (VERIFY_AUTHENTICATION, {"challenge": victim["challenge"], "code": "123456"}),
+        (RESEND, {"challenge": victim["challenge"]}),
+        (REMOVE_ENROLLMENT, {"store": victim["store"], "user": "alice"}),
+        (CREATE_SESSION, {"store": victim["store"], "user": "alice"}),
+    ]
     for document, variables in attempts:
         (result,) = (await other_admin.data(document, **variables)).values()
         assert result["code"] == "NOT_FOUND", (document, result)
@@ -105,6 +127,8 @@ async def test_queries_with_foreign_ids_find_nothing(admin, other_admin, victim)
     lists = await other_admin.data("{ smsGateways { id } identityStores { id } apiKeys { id } }")
     assert victim["gateway"] not in str(lists) and victim["store"] not in str(lists)
     assert victim["key"] not in str(lists)
+    audit = await other_admin.data("{ auditEvents { edges { node { userId } } } }")
+    assert audit["auditEvents"]["edges"] == []
 
 
 async def test_foreign_attempts_change_nothing(admin, other_admin, victim):
