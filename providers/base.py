@@ -1,6 +1,7 @@
 """The provider interface: parameter declarations, gateway configuration, messages and results."""
 
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, runtime_checkable
@@ -9,6 +10,19 @@ ParameterKind = Literal["string", "integer", "boolean", "choice", "object"]
 
 #: Account fields every gateway has; a type lists the ones it requires in ``required_fields``.
 COMMON_FIELDS = ("url", "accountId", "username", "password", "senderId")
+
+#: A run of seven or more digits, with an optional plus: what a phone number in a reply looks like.
+LONG_NUMBER = re.compile(r"\+?\d{7,}")
+
+
+def mask_numbers(text: str) -> str:
+    """The text with each long digit run (a phone number, say) cut to its last three digits.
+
+    Use it on every piece of a provider's reply that goes into a reason: gateways often quote
+    the recipient's number back. Example: ``mask_numbers("bad to=+447079692712")`` is
+    ``"bad to=***712"``.
+    """
+    return LONG_NUMBER.sub(lambda found: "***" + found.group()[-3:], text)
 
 
 @dataclass(frozen=True)

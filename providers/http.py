@@ -19,6 +19,7 @@ from providers.base import (
     Rejected,
     SendResult,
     Unavailable,
+    mask_numbers,
 )
 from providers.transport import HttpTransport
 
@@ -139,15 +140,16 @@ class HttpProvider(BaseProvider):
             )
         else:
             reply = await transport.request(config, "GET", config.url, params=payload, auth=auth)
+        snippet = mask_numbers(reply.snippet)  # the reply may quote the number back
         if reply.status >= 500 or reply.status == 429:
-            return Unavailable(f"HTTP {reply.status} from the gateway: {reply.snippet}")
+            return Unavailable(f"HTTP {reply.status} from the gateway: {snippet}")
         if not 200 <= reply.status < 300:
-            return Rejected(f"HTTP {reply.status}: {reply.snippet}")
+            return Rejected(f"HTTP {reply.status}: {snippet}")
         success, fail = params.get("RETURN_SUCCESS"), params.get("RETURN_FAIL")
         if success and success not in reply.text:
-            return Rejected(f"the reply does not contain the success text: {reply.snippet}")
+            return Rejected(f"the reply does not contain the success text: {snippet}")
         if fail and fail in reply.text:
-            return Rejected(f"the reply contains the failure text: {reply.snippet}")
+            return Rejected(f"the reply contains the failure text: {snippet}")
         return Accepted(detail=reply.snippet or None)
 
 

@@ -28,17 +28,12 @@ from providers.base import (
     Rejected,
     SendResult,
     Unavailable,
+    mask_numbers,
 )
 from providers.transport import HttpReply, HttpTransport
 
-LONG_NUMBER = re.compile(r"\+?\d{7,}")
 STATUS_CODE = re.compile(r"Statuscode\s*=\s*(-?\d+)", re.IGNORECASE)
 REQUEST_ID = re.compile(r"Request ID\s*=\s*([^\s&]+)", re.IGNORECASE)
-
-
-def _masked(text: str) -> str:
-    """A reply may quote the recipient's number; keep only its last three digits."""
-    return LONG_NUMBER.sub(lambda found: "***" + found.group()[-3:], text)
 
 
 class InstaAlertsProvider(BaseProvider):
@@ -102,14 +97,14 @@ class InstaAlertsProvider(BaseProvider):
 def _judged(reply: HttpReply) -> SendResult:
     """The HTTP status says whether the platform answered, the reply's ``Statuscode`` the rest."""
     if reply.status == 429 or reply.status >= 500:
-        return Unavailable(f"HTTP {reply.status} from InstaAlerts: {_masked(reply.snippet)}")
+        return Unavailable(f"HTTP {reply.status} from InstaAlerts: {mask_numbers(reply.snippet)}")
     if not 200 <= reply.status < 300:
-        return Rejected(f"HTTP {reply.status}: {_masked(reply.snippet)}")
+        return Rejected(f"HTTP {reply.status}: {mask_numbers(reply.snippet)}")
     code = STATUS_CODE.search(reply.text)
     if code is None:
-        return Rejected(f"not an InstaAlerts reply: {_masked(reply.snippet)}")
+        return Rejected(f"not an InstaAlerts reply: {mask_numbers(reply.snippet)}")
     if code.group(1) != "200":
-        return Rejected(f"InstaAlerts status {code.group(1)}: {_masked(reply.snippet)}")
+        return Rejected(f"InstaAlerts status {code.group(1)}: {mask_numbers(reply.snippet)}")
     request_id = REQUEST_ID.search(reply.text)
     return Accepted(provider_message_id=request_id.group(1) if request_id else None)
 

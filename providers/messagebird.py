@@ -22,17 +22,12 @@ from providers.base import (
     Rejected,
     SendResult,
     Unavailable,
+    mask_numbers,
 )
 from providers.transport import HttpReply, HttpTransport
 
 NUMERIC_ORIGINATOR = re.compile(r"\+?\d{1,15}")
 ALPHANUMERIC_ORIGINATOR = re.compile(r"[A-Za-z0-9 ]{1,11}")
-LONG_NUMBER = re.compile(r"\+?\d{7,}")
-
-
-def _masked(text: str) -> str:
-    """A reply may quote the recipient's number; keep only its last three digits."""
-    return LONG_NUMBER.sub(lambda found: "***" + found.group()[-3:], text)
 
 
 def _error(reply: HttpReply) -> str:
@@ -40,14 +35,14 @@ def _error(reply: HttpReply) -> str:
     body: Any = reply.json()
     errors = body.get("errors") if isinstance(body, dict) else None
     if isinstance(errors, list) and errors:
-        return _masked(
+        return mask_numbers(
             "; ".join(
                 f"MessageBird error {e.get('code')}: {e.get('description', '')}"
                 for e in errors
                 if isinstance(e, dict)
             )
         )
-    return _masked(reply.snippet)
+    return mask_numbers(reply.snippet)
 
 
 class MessageBirdProvider(BaseProvider):
@@ -101,7 +96,8 @@ class MessageBirdProvider(BaseProvider):
             return Rejected(f"HTTP {reply.status}: {_error(reply)}")
         body = reply.json()
         if not isinstance(body, dict) or not body.get("id"):
-            return Rejected(f"HTTP {reply.status} without a message ID: {_masked(reply.snippet)}")
+            snippet = mask_numbers(reply.snippet)
+            return Rejected(f"HTTP {reply.status} without a message ID: {snippet}")
         return Accepted(provider_message_id=str(body["id"]))
 
 

@@ -20,6 +20,7 @@ from providers.base import (
     Rejected,
     SendResult,
     Unavailable,
+    mask_numbers,
 )
 from providers.transport import HttpReply, HttpTransport
 
@@ -50,16 +51,15 @@ def _judge(reply: HttpReply) -> SendResult:
     try:
         (result,), _ = xmlrpc.client.loads(reply.text)
     except xmlrpc.client.Fault as fault:
-        return Rejected(
-            f"sipgate refused the message: fault {fault.faultCode}: {fault.faultString}"
-        )
+        text = mask_numbers(str(fault.faultString))
+        return Rejected(f"sipgate refused the message: fault {fault.faultCode}: {text}")
     except (ExpatError, xmlrpc.client.ResponseError, ValueError, TypeError):  # not XML-RPC
-        return Rejected(f"the reply is not an XML-RPC answer: {reply.snippet}")
+        return Rejected(f"the reply is not an XML-RPC answer: {mask_numbers(reply.snippet)}")
     if not isinstance(result, dict):
-        return Rejected(f"the reply is not an XML-RPC struct: {reply.snippet}")
+        return Rejected(f"the reply is not an XML-RPC struct: {mask_numbers(reply.snippet)}")
     status = result.get("StatusCode")
     if status != 200:
-        text = result.get("StatusString") or "no status text"
+        text = mask_numbers(str(result.get("StatusString") or "no status text"))
         return Rejected(f"sipgate refused the message: status {status}: {text}")
     session = result.get("SessionID")
     return Accepted(provider_message_id=str(session) if session else None)
@@ -88,11 +88,11 @@ class SipgateProvider(BaseProvider):
             auth=(config.username or "", config.password or ""),
         )
         if reply.status >= 500 or reply.status == 429:
-            return Unavailable(f"HTTP {reply.status} from sipgate: {reply.snippet}")
+            return Unavailable(f"HTTP {reply.status} from sipgate: {mask_numbers(reply.snippet)}")
         if reply.status in (401, 403):
             return Rejected(f"HTTP {reply.status}: sipgate refused the user name or password")
         if reply.status != 200:
-            return Rejected(f"HTTP {reply.status}: {reply.snippet}")
+            return Rejected(f"HTTP {reply.status}: {mask_numbers(reply.snippet)}")
         return _judge(reply)
 
 

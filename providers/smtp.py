@@ -28,6 +28,7 @@ from providers.base import (
     SendResult,
     Transport,
     Unavailable,
+    mask_numbers,
 )
 from providers.http import substitute
 from providers.transport import TransportError
@@ -73,8 +74,8 @@ def compose(message: OutboundMessage, params: Mapping[str, Any], recipient: str)
 
 
 def _reply(code: int, text: str) -> SendResult:
-    """An SMTP error reply: 4xx is temporary, anything else a refusal."""
-    reason = f"SMTP {code}: {' '.join(text.split())[:300]}"
+    """An SMTP error reply, numbers masked: 4xx is temporary, anything else a refusal."""
+    reason = f"SMTP {code}: {mask_numbers(' '.join(text.split())[:300])}"
     return Unavailable(reason) if 400 <= code < 500 else Rejected(reason)
 
 

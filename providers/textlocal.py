@@ -8,7 +8,6 @@ public URL. Textlocal answers HTTP 200 in both cases, with ``{"status": "success
 Source: Textlocal's API documentation, "Send SMS" (https://api.txtlocal.com/docs/sendsms).
 """
 
-import re
 from typing import Any
 
 from providers.base import (
@@ -22,15 +21,9 @@ from providers.base import (
     Rejected,
     SendResult,
     Unavailable,
+    mask_numbers,
 )
 from providers.transport import HttpReply, HttpTransport
-
-LONG_NUMBER = re.compile(r"\+?\d{7,}")
-
-
-def _masked(text: str) -> str:
-    """A reply may quote the recipient's number; keep only its last three digits."""
-    return LONG_NUMBER.sub(lambda found: "***" + found.group()[-3:], text)
 
 
 def _error(reply: HttpReply) -> str:
@@ -38,14 +31,14 @@ def _error(reply: HttpReply) -> str:
     body: Any = reply.json()
     errors = body.get("errors") if isinstance(body, dict) else None
     if isinstance(errors, list) and errors:
-        return _masked(
+        return mask_numbers(
             "; ".join(
                 f"Textlocal error {e.get('code')}: {e.get('message', '')}"
                 for e in errors
                 if isinstance(e, dict)
             )
         )
-    return _masked(reply.snippet)
+    return mask_numbers(reply.snippet)
 
 
 def _sender_problem(sender: str) -> str | None:
@@ -140,7 +133,7 @@ def _judged(reply: HttpReply) -> SendResult:
     if status == "failure":
         return Rejected(_error(reply))
     if status != "success":
-        return Rejected(f"not a Textlocal reply: {_masked(reply.snippet)}")
+        return Rejected(f"not a Textlocal reply: {mask_numbers(reply.snippet)}")
     messages = body.get("messages")
     first = messages[0] if isinstance(messages, list) and messages else {}
     found = first.get("id") if isinstance(first, dict) else None

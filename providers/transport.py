@@ -1,16 +1,19 @@
 """The one HTTP engine every HTTP-based provider uses: proxy, TLS check and timeout per gateway."""
 
 import asyncio
+import base64
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp
 
 from providers.base import GatewayConfig
 
 MAX_REPLY_BYTES = 64 * 1024
+PROXY_REFUSED = "the proxy requires valid credentials (HTTP 407)"
 
 
 class TransportError(Exception):
@@ -58,6 +61,28 @@ def _decode(body: bytes, charset: str | None) -> str:
         return body.decode("utf-8", errors="replace")
 
 
+def basic_auth(login: str, password: str) -> str:
+    """An ``Authorization`` (or ``Proxy-Authorization``) value for HTTP basic auth, in UTF-8."""
+    return "Basic " + base64.b64encode(f"{login}:{password}".encode()).decode("ascii")
+
+
+def _proxy_headers(
+    config: GatewayConfig, url: str, headers: Mapping[str, str] | None
+) -> tuple[Mapping[str, str] | None, Mapping[str, str] | None]:
+    """The request's headers and the CONNECT headers, with the proxy's credentials if it has any.
+
+    A plain-HTTP request goes to the proxy itself, so it carries ``Proxy-Authorization``; an HTTPS
+    request goes through a tunnel, so only the CONNECT carries it and the gateway never sees it.
+    """
+    proxy = config.proxy
+    if proxy is None or not proxy.address or not proxy.username:
+        return headers, None
+    credentials = {"Proxy-Authorization": basic_auth(proxy.username, proxy.password or "")}
+    if urlsplit(url).scheme == "https":
+        return headers, credentials
+    return {**(headers or {}), **credentials}, None
+
+
 class HttpTransport:
     """A lazily created, shared aiohttp session; one per process."""
 
@@ -86,11 +111,9 @@ class HttpTransport:
         auth: tuple[str, str] | None = None,
     ) -> HttpReply:
         proxy = config.proxy.address if config.proxy else None
-        proxy_auth = None
-        if proxy and config.proxy and config.proxy.username:
-            proxy_auth = aiohttp.BasicAuth(config.proxy.username, config.proxy.password or "")
         if auth:
-            headers = {**(headers or {}), "Authorization": aiohttp.encode_basic_auth(*auth)}
+            headers = {**(headers or {}), "Authorization": basic_auth(*auth)}
+        headers, proxy_headers = _proxy_headers(config, url, headers)
         try:
             async with self._client().request(
                 method,
@@ -100,11 +123,13 @@ class HttpTransport:
                 json=json_body,
                 headers=headers,
                 proxy=proxy,
-                proxy_auth=proxy_auth,
+                proxy_headers=proxy_headers,
                 ssl=None if config.check_ssl else False,
                 timeout=aiohttp.ClientTimeout(total=config.timeout_seconds),
                 allow_redirects=False,
             ) as response:
+                if proxy and response.status == 407:  # the proxy's answer, not the gateway's
+                    raise TransportError(PROXY_REFUSED)
                 text = _decode(await _read_limited(response.content), response.charset)
                 return HttpReply(response.status, text, dict(response.headers))
         except TimeoutError:
@@ -113,6 +138,9 @@ class HttpTransport:
             raise TransportError("the gateway's TLS certificate was not accepted") from None
         except aiohttp.ClientProxyConnectionError:
             raise TransportError("cannot connect to the proxy") from None
+        except aiohttp.ClientHttpProxyError as exc:  # the proxy refused the CONNECT (HTTPS)
+            reason = PROXY_REFUSED if exc.status == 407 else f"the proxy answered HTTP {exc.status}"
+            raise TransportError(reason) from None
         except aiohttp.ClientConnectorError as exc:
             raise TransportError(f"cannot connect to {exc.host}:{exc.port}") from None
         except (aiohttp.ClientError, asyncio.IncompleteReadError) as exc:

@@ -22,25 +22,20 @@ from providers.base import (
     Rejected,
     SendResult,
     Unavailable,
+    mask_numbers,
 )
 from providers.transport import HttpReply, HttpTransport
 
 ACCOUNT_SID = re.compile(r"AC[0-9a-fA-F]{32}")
 SERVICE_SID = re.compile(r"MG[0-9a-fA-F]{32}")
-LONG_NUMBER = re.compile(r"\+?\d{7,}")
-
-
-def _masked(text: str) -> str:
-    """Twilio's messages may quote the recipient's number; keep only its last three digits."""
-    return LONG_NUMBER.sub(lambda found: "***" + found.group()[-3:], text)
 
 
 def _error(reply: HttpReply) -> str:
     """Twilio's error code and message, else the start of the reply; never a full number."""
     body: Any = reply.json()
     if isinstance(body, dict) and "code" in body:
-        return _masked(f"Twilio error {body['code']}: {body.get('message', '')}")
-    return _masked(reply.snippet)
+        return mask_numbers(f"Twilio error {body['code']}: {body.get('message', '')}")
+    return mask_numbers(reply.snippet)
 
 
 class TwilioProvider(BaseProvider):
@@ -118,7 +113,8 @@ class TwilioProvider(BaseProvider):
             return Rejected(f"HTTP {reply.status}: {_error(reply)}")
         body = reply.json()
         if not isinstance(body, dict) or not body.get("sid"):
-            return Rejected(f"HTTP {reply.status} without a message SID: {_masked(reply.snippet)}")
+            snippet = mask_numbers(reply.snippet)
+            return Rejected(f"HTTP {reply.status} without a message SID: {snippet}")
         return Accepted(provider_message_id=str(body["sid"]))
 
 

@@ -72,19 +72,25 @@ async def test_otp_flows_log_and_answer_no_code_and_no_full_number(setup, caplog
     codes = []
     enrolling = await s.service.data(START_ENROLLMENT, store=s.store, user="alice", phone=PHONE)
     codes.append(s.gateway.last_code())
-    await s.service.data(VERIFY_ENROLLMENT, challenge=enrolling["startSmsEnrollment"]["id"],
-                         code="999999" if codes[0] != "999999" else "000000")
-    await s.service.data(VERIFY_ENROLLMENT, challenge=enrolling["startSmsEnrollment"]["id"],
-                         code=codes[0])
+    await s.service.data(
+        VERIFY_ENROLLMENT,
+        challenge=enrolling["startSmsEnrollment"]["id"],
+        code="999999" if codes[0] != "999999" else "000000",
+    )
+    await s.service.data(
+        VERIFY_ENROLLMENT, challenge=enrolling["startSmsEnrollment"]["id"], code=codes[0]
+    )
     frozen_clock.advance(seconds=60)
     auth = await s.service.data(START_AUTHENTICATION, store=s.store, user="alice")
     codes.append(s.gateway.last_code())
-    await s.service.data(VERIFY_AUTHENTICATION, challenge=auth["startSmsAuthentication"]["id"],
-                         code=codes[1])
+    await s.service.data(
+        VERIFY_AUTHENTICATION, challenge=auth["startSmsAuthentication"]["id"], code=codes[1]
+    )
     ours = [r for r in caplog.records if not r.name.startswith("werkzeug")]
     assert any(r.name.startswith("smsauth") for r in ours)
-    logged = "\n".join(logging.Formatter("%(name)s %(message)s %(exc_text)s").format(r)
-                       for r in ours)
+    logged = "\n".join(
+        logging.Formatter("%(name)s %(message)s %(exc_text)s").format(r) for r in ours
+    )
     for secret in (*codes, PHONE, PHONE.lstrip("+")):
         assert secret not in logged
         assert all(secret not in body for body in s.service.seen)
