@@ -57,6 +57,10 @@ def test_ruff_is_clean():
     if not Path(ruff).exists():
         pytest.skip("ruff is not installed (pip install -e '.[test]' installs it)")
     result = subprocess.run(
-        [ruff, "check", *PACKAGES, "tests", "bench", "examples"], cwd=ROOT, capture_output=True, text=True, timeout=120
+        [ruff, "check", *PACKAGES, "tests", "bench", "examples"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stdout
