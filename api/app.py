@@ -17,6 +17,7 @@ from api.context import Context, bearer_token
 from api.schema import schema
 from domain.assertions import public_key_set
 from domain.db import close_database, open_database
+from domain.dispatcher import Dispatcher
 from domain.runtime import Runtime
 from domain.settings import Settings
 
@@ -70,9 +71,15 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         if manage_database:
             await open_database(settings.database_url)
+        dispatcher = Dispatcher(runtime)
+        app.state.dispatcher = dispatcher
+        if settings.dispatcher:
+            runtime.on_queued = dispatcher.wake
+            dispatcher.start()
         try:
             yield
         finally:
+            await dispatcher.stop()
             await runtime.close()
             if manage_database:
                 await close_database()

@@ -1,4 +1,4 @@
-"""The ``smsauth`` command line: serve, tenant create, export-schema, generate-key."""
+"""The ``smsauth`` command line: serve, worker, tenant create, export-schema, generate-key."""
 
 import argparse
 import asyncio
@@ -21,6 +21,8 @@ def main(argv: list[str] | None = None) -> int:
     create = tenant.add_parser("create", help="create a tenant and print its first ADMIN key")
     create.add_argument("name")
     create.add_argument("--json", action="store_true", help='print {"tenantId", "apiKey"}')
+    worker = commands.add_parser("worker", help="send queued messages (no API)")
+    worker.add_argument("--batch", type=int, default=32)
     commands.add_parser("export-schema", help="print the GraphQL SDL")
     commands.add_parser("generate-key", help="print a new SMSAUTH_SECRET_KEY")
     args = parser.parse_args(argv)
@@ -37,6 +39,8 @@ def main(argv: list[str] | None = None) -> int:
             log_level="info",
         )
         return 0
+    if args.command == "worker":
+        return asyncio.run(_worker(args.batch))
     if args.command == "export-schema":
         from api.schema import schema
 
@@ -48,6 +52,31 @@ def main(argv: list[str] | None = None) -> int:
         print(generate_key())
         return 0
     return asyncio.run(_create_tenant(args.name, args.json))
+
+
+async def _worker(batch: int) -> int:
+    """A sender process: several may share a PostgreSQL database with the API instances."""
+    import signal
+
+    from domain.db import close_database, open_database
+    from domain.dispatcher import Dispatcher
+    from domain.runtime import Runtime
+
+    settings = Settings.from_env()
+    runtime = Runtime.from_settings(settings)
+    await open_database(settings.database_url)
+    dispatcher = Dispatcher(runtime, batch=batch)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    dispatcher.start()
+    print("smsauth worker sending queued messages", file=sys.stderr, flush=True)
+    await stop.wait()
+    await dispatcher.stop()
+    await runtime.close()
+    await close_database()
+    return 0
 
 
 async def _create_tenant(name: str, as_json: bool) -> int:

@@ -34,6 +34,7 @@ class SmsAuthenticationFields:
     resend_cooldown_seconds: Any = UNSET
     default_region: Any = UNSET
     enabled: Any = UNSET
+    synchronous_sending: Any = UNSET
 
 
 def clean_name(name: Any, what: str) -> str:
@@ -105,6 +106,8 @@ async def configure_sms(
         store.default_region = _region(changes.default_region)
     if is_set(changes.enabled) and changes.enabled is not None:
         store.sms_enabled = bool(changes.enabled)
+    if is_set(changes.synchronous_sending) and changes.synchronous_sending is not None:
+        store.synchronous_sending = bool(changes.synchronous_sending)
     if store.sms_enabled and not store.sms_gateway_id:
         raise ValidationFailed(
             "link an SMS gateway before enabling SMS authentication", field="gatewayId"

@@ -1,22 +1,19 @@
-"""Sending SMS through a gateway: persist first, call the provider, record what it said."""
+"""Messages: written to the outbox (persisted before any network I/O), sent now or by the
+dispatcher, and listed."""
 
-import logging
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime
 
-from domain import clock
+from domain import clock, delivery
 from domain.errors import GatewayRejected, GatewayUnavailable, ValidationFailed
-from domain.gateways import get_gateway, provider_config
+from domain.gateways import get_gateway
 from domain.models import DeliveryStatus, MessagePurpose, SmsGateway, SmsMessage
-from domain.phone import Phone, mask
+from domain.phone import Phone
 from domain.runtime import Runtime
 from domain.sms_text import compose, segment_count
-from providers.base import Accepted, OutboundMessage, Rejected, Unavailable
+from providers.base import Rejected, Unavailable
 from providers.registry import get_provider
-from providers.transport import TransportError
-
-log = logging.getLogger("smsauth.messaging")
 
 MAX_TEST_TEXT = 1000
 DEFAULT_TEST_TEXT = "This is a test message from smsauth."
@@ -32,6 +29,7 @@ class Outgoing:
     body: str
     purpose: MessagePurpose
     identity_store_id: uuid.UUID | None = None
+    expires_at: datetime | None = None  # a code's expiry: not delivered by then is EXPIRED
 
 
 async def send_test_message(
@@ -42,96 +40,50 @@ async def send_test_message(
     body = (text or "").strip() or DEFAULT_TEST_TEXT
     if len(body) > MAX_TEST_TEXT:
         raise ValidationFailed(f"longer than {MAX_TEST_TEXT} characters", field="text")
-    return await send(Outgoing(tenant_id, gateway, phone.e164, body, MessagePurpose.TEST), runtime)
+    outgoing = Outgoing(tenant_id, gateway, phone.e164, body, MessagePurpose.TEST)
+    return await send_now(await enqueue(outgoing, runtime), runtime)
 
 
-async def send(outgoing: Outgoing, runtime: Runtime) -> SmsMessage:
-    """Send now; a failure raises ``GatewayRejected``/``GatewayUnavailable`` with the row."""
+async def enqueue(outgoing: Outgoing, runtime: Runtime) -> SmsMessage:
+    """The outbox row (QUEUED, text encrypted); callers may run this in their own transaction."""
     gateway = outgoing.gateway
-    if not gateway.enabled:
-        raise GatewayUnavailable("the gateway is disabled")
-    provider = get_provider(gateway.type)
-    if provider is None:
-        raise GatewayUnavailable(f"the gateway type {gateway.type!r} is not installed")
-    config = provider_config(gateway, runtime.secret_box)
     text = compose(outgoing.body, gateway.signature)
     parts = segment_count(text)
+    provider = get_provider(gateway.type)
     now = clock.now()
-    sms = await SmsMessage.create(
+    return await SmsMessage.create(
         tenant_id=outgoing.tenant_id,
         gateway_id=gateway.id,
         identity_store_id=outgoing.identity_store_id,
         purpose=outgoing.purpose,
         to_number=outgoing.to,
-        status=DeliveryStatus.SENDING,
+        status=DeliveryStatus.QUEUED,
         encoding=parts.encoding,
         segments=parts.segments,
-        text=text if provider.type.keeps_text else None,
+        text=text if provider is not None and provider.type.keeps_text else None,
+        payload=runtime.secret_box.encrypt(text),
+        next_attempt_at=now,
+        expires_at=outgoing.expires_at,
         created_at=now,
         updated_at=now,
     )
-    quota = provider.daily_quota(config)
-    if quota is not None and await _sent_today(gateway.id, now) > quota:
-        result = Rejected(f"the daily quota of {quota} messages is used up")
-    else:
-        try:
-            message = OutboundMessage(
-                to=outgoing.to,
-                text=text,
-                reference=str(sms.id),
-                callback_url=runtime.callback_url(gateway.id),
-            )
-            result = await provider.send(message, config, runtime.transport)
-        except TransportError as exc:
-            result = Unavailable(exc.reason)
-        except Exception:  # a provider bug must not leave the message in SENDING
-            error_id = uuid.uuid4().hex[:12]
-            log.exception("provider %s failed, error ID %s", gateway.type, error_id)
-            result = Unavailable(f"the {gateway.type} gateway type failed (error ID {error_id})")
-    if isinstance(result, Rejected | Unavailable):
-        result = type(result)(redact(result.reason, outgoing.to, text))
-    await _record(sms, result)
-    log.info(
-        "sms sent",
-        extra={
-            "tenant_id": str(outgoing.tenant_id),
-            "gateway_id": str(gateway.id),
-            "message_id": sms.id,
-            "status": sms.status.value,
-            "to": mask(sms.to_number),
-        },
+
+
+async def send_now(message: SmsMessage, runtime: Runtime) -> SmsMessage:
+    """One attempt inside the request; a failure is final and raised with the recorded row."""
+    claimed = await SmsMessage.filter(id=message.id, status=DeliveryStatus.QUEUED).update(
+        status=DeliveryStatus.SENDING, lease_until=None, updated_at=clock.now()
     )
+    if claimed:
+        message.status = DeliveryStatus.SENDING
+        await delivery.publish(runtime, message)
+    result = await delivery.attempt(runtime, message, retry=False)
+    await message.refresh_from_db()
     if isinstance(result, Rejected):
-        raise GatewayRejected(result.reason, sms)
+        raise GatewayRejected(result.reason, message)
     if isinstance(result, Unavailable):
-        raise GatewayUnavailable(result.reason, sms)
-    return sms
-
-
-async def _record(sms: SmsMessage, result: Accepted | Rejected | Unavailable) -> None:
-    if isinstance(result, Accepted):
-        sms.status = DeliveryStatus.DELIVERED if result.delivered else DeliveryStatus.SENT
-        sms.provider_message_id = (result.provider_message_id or "")[:200] or None
-    else:
-        sms.status = DeliveryStatus.FAILED
-        sms.error_detail = result.reason[:1000]
-    sms.updated_at = clock.now()
-    await sms.save(update_fields=["status", "provider_message_id", "error_detail", "updated_at"])
-
-
-def redact(reason: str, phone: str, text: str) -> str:
-    """A provider's reason without the number or the text, should the gateway echo them back."""
-    for secret in (text, phone, phone.lstrip("+")):
-        if secret:
-            reason = reason.replace(secret, "[redacted]")
-    return reason
-
-
-async def _sent_today(gateway_id: uuid.UUID, now) -> int:
-    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
-    return await SmsMessage.filter(
-        gateway_id=gateway_id, created_at__gte=midnight, created_at__lt=midnight + timedelta(days=1)
-    ).count()
+        raise GatewayUnavailable(result.reason, message)
+    return message
 
 
 async def list_messages(

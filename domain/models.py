@@ -102,6 +102,8 @@ class IdentityStore(Model):
     max_attempts = fields.SmallIntField(default=3)
     resend_cooldown_seconds = fields.IntField(default=30)
     default_region = fields.CharField(max_length=2, null=True)
+    # Send inside the request instead of through the outbox (the answer carries the outcome).
+    synchronous_sending = fields.BooleanField(default=False)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
@@ -163,11 +165,57 @@ class SmsMessage(Model):
     error_detail = fields.CharField(max_length=1000, null=True)
     # The text, kept only for gateway types that declare they keep it (the built-in test gateway).
     text = fields.TextField(null=True)
+    # Outbox: the text to send, encrypted (it may hold a code), cleared once the provider took it.
+    payload = fields.TextField(null=True)
+    next_attempt_at = fields.DatetimeField(null=True, index=True)
+    lease_until = fields.DatetimeField(null=True)
+    attempt_count = fields.SmallIntField(default=0)
+    # Not delivered by then (the code's expiry): EXPIRED.
+    expires_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField(index=True)
     updated_at = fields.DatetimeField()
 
     class Meta:
         table = "sms_message"
+
+
+class AttemptOutcome(StrEnum):
+    ACCEPTED = "ACCEPTED"
+    REJECTED = "REJECTED"
+    UNAVAILABLE = "UNAVAILABLE"
+    SKIPPED = "SKIPPED"  # the gateway's circuit breaker was open
+
+
+class SmsAttempt(Model):
+    """One try to hand a message to a gateway, and what the gateway said."""
+
+    id = fields.BigIntField(primary_key=True)
+    message: fields.ForeignKeyRelation[SmsMessage] = fields.ForeignKeyField(
+        "models.SmsMessage", related_name="attempts", on_delete=fields.CASCADE
+    )
+    gateway: fields.ForeignKeyNullableRelation[SmsGateway] = fields.ForeignKeyField(
+        "models.SmsGateway", related_name="attempts", null=True, on_delete=fields.SET_NULL
+    )
+    outcome = fields.CharEnumField(AttemptOutcome, max_length=16)
+    detail = fields.CharField(max_length=1000, null=True)
+    started_at = fields.DatetimeField()
+    finished_at = fields.DatetimeField()
+
+    class Meta:
+        table = "sms_attempt"
+
+
+class GatewayCircuit(Model):
+    """A gateway's circuit breaker, shared by every worker: open after repeated failures."""
+
+    gateway: fields.OneToOneRelation[SmsGateway] = fields.OneToOneField(
+        "models.SmsGateway", related_name="circuit", on_delete=fields.CASCADE, primary_key=True
+    )
+    failures = fields.IntField(default=0)
+    open_until = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "gateway_circuit"
 
 
 class ChallengeStatus(StrEnum):

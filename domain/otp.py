@@ -14,6 +14,7 @@ from datetime import timedelta
 
 import pyotp
 from tortoise.expressions import F
+from tortoise.transactions import in_transaction
 
 from domain import audit, clock
 from domain.auth import Principal
@@ -29,13 +30,15 @@ from domain.errors import (
     TooManyAttempts,
     ValidationFailed,
 )
-from domain.messaging import Outgoing, send
+from domain.messaging import Outgoing, enqueue, send_now
 from domain.models import (
     Challenge,
     ChallengeStatus,
+    DeliveryStatus,
     IdentityStore,
     MessagePurpose,
     SmsGateway,
+    SmsMessage,
     StoreUser,
 )
 from domain.phone import mask, parse_phone, require_sms_capable
@@ -135,18 +138,20 @@ async def resend_code(principal: Principal, runtime: Runtime, challenge_id: uuid
         challenge = await _load_challenge(principal, challenge_id, note)
         now = clock.now()
         _refuse_finished(challenge)
-        if now < challenge.resend_available_at:
+        if now < challenge.resend_available_at and not await _last_send_failed(challenge):
             raise ResendTooSoon(challenge.resend_available_at)
         store = await IdentityStore.get(id=challenge.identity_store_id)
-        moved = await Challenge.filter(id=challenge.id, counter=challenge.counter).update(
-            counter=challenge.counter + 1,
-            expires_at=now + timedelta(seconds=store.code_ttl_seconds),
-            resend_available_at=now + timedelta(seconds=store.resend_cooldown_seconds),
-        )
-        if not moved:
-            raise ResendTooSoon(now)  # a concurrent resend won
-        await challenge.refresh_from_db()
-        await _send_code(runtime, store, challenge)
+        async with in_transaction():
+            moved = await Challenge.filter(id=challenge.id, counter=challenge.counter).update(
+                counter=challenge.counter + 1,
+                expires_at=now + timedelta(seconds=store.code_ttl_seconds),
+                resend_available_at=now + timedelta(seconds=store.resend_cooldown_seconds),
+            )
+            if not moved:
+                raise ResendTooSoon(now)  # a concurrent resend won
+            await challenge.refresh_from_db()
+            sms = await _queue_code(runtime, store, challenge)
+        await _dispatch(runtime, store, challenge, sms)
         return challenge
 
 
@@ -198,23 +203,25 @@ async def _challenge(
     latest = await Challenge.filter(user_id=user.id).order_by("-created_at").first()
     if latest and latest.status != ChallengeStatus.VERIFIED and now < latest.resend_available_at:
         raise ResendTooSoon(latest.resend_available_at)
-    await Challenge.filter(user_id=user.id, status=ChallengeStatus.PENDING).update(
-        status=ChallengeStatus.SUPERSEDED
-    )
-    challenge = await Challenge.create(
-        tenant_id=store.tenant_id,
-        identity_store_id=store.id,
-        user=user,
-        purpose=purpose,
-        phone_number=number,
-        secret=runtime.secret_box.encrypt(pyotp.random_base32()),
-        code_length=store.code_length,
-        attempts_left=store.max_attempts,
-        expires_at=now + timedelta(seconds=store.code_ttl_seconds),
-        resend_available_at=now + timedelta(seconds=store.resend_cooldown_seconds),
-        created_at=now,
-    )
-    await _send_code(runtime, store, challenge)
+    async with in_transaction():  # the challenge and its message (the outbox row) together
+        await Challenge.filter(user_id=user.id, status=ChallengeStatus.PENDING).update(
+            status=ChallengeStatus.SUPERSEDED
+        )
+        challenge = await Challenge.create(
+            tenant_id=store.tenant_id,
+            identity_store_id=store.id,
+            user=user,
+            purpose=purpose,
+            phone_number=number,
+            secret=runtime.secret_box.encrypt(pyotp.random_base32()),
+            code_length=store.code_length,
+            attempts_left=store.max_attempts,
+            expires_at=now + timedelta(seconds=store.code_ttl_seconds),
+            resend_available_at=now + timedelta(seconds=store.resend_cooldown_seconds),
+            created_at=now,
+        )
+        sms = await _queue_code(runtime, store, challenge)
+    await _dispatch(runtime, store, challenge, sms)
     return challenge
 
 
@@ -222,8 +229,8 @@ def _hotp(runtime: Runtime, challenge: Challenge) -> pyotp.HOTP:
     return pyotp.HOTP(runtime.secret_box.decrypt(challenge.secret), digits=challenge.code_length)
 
 
-async def _send_code(runtime: Runtime, store: IdentityStore, challenge: Challenge) -> None:
-    """Send the challenge's current code; a failure leaves it retryable at once."""
+async def _queue_code(runtime: Runtime, store: IdentityStore, challenge: Challenge) -> SmsMessage:
+    """The outbox row carrying the challenge's current code."""
     gateway = await SmsGateway.get(id=store.sms_gateway_id)
     code = _hotp(runtime, challenge).at(challenge.counter)
     outgoing = Outgoing(
@@ -233,17 +240,29 @@ async def _send_code(runtime: Runtime, store: IdentityStore, challenge: Challeng
         body=render_code(store.text_message, code),
         purpose=MessagePurpose(challenge.purpose),
         identity_store_id=store.id,
+        expires_at=challenge.expires_at,
     )
-    try:
-        sms = await send(outgoing, runtime)
-    except GatewayFailure as failure:
-        challenge.sms_id = failure.sms.id if failure.sms is not None else challenge.sms_id
-        challenge.resend_available_at = clock.now()
-        await challenge.save(update_fields=["sms_id", "resend_available_at"])
-        failure.challenge = challenge
-        raise
+    sms = await enqueue(outgoing, runtime)
     challenge.sms_id = sms.id
     await challenge.save(update_fields=["sms_id"])
+    return sms
+
+
+async def _dispatch(
+    runtime: Runtime, store: IdentityStore, challenge: Challenge, sms: SmsMessage
+) -> None:
+    """Queued messages go out through the dispatcher; a store may ask to send in the request,
+    where a failure is the answer and leaves the challenge retryable at once."""
+    if not store.synchronous_sending:
+        runtime.queued()
+        return
+    try:
+        await send_now(sms, runtime)
+    except GatewayFailure as failure:
+        challenge.resend_available_at = clock.now()
+        await challenge.save(update_fields=["resend_available_at"])
+        failure.challenge = challenge
+        raise
 
 
 async def _load_challenge(
@@ -258,6 +277,15 @@ async def _load_challenge(
     note.masked_phone = mask(challenge.phone_number)
     principal.require_user(challenge.identity_store_id, challenge.user.user_id)
     return challenge
+
+
+async def _last_send_failed(challenge: Challenge) -> bool:
+    """The code never left: a resend need not wait the cooldown."""
+    if challenge.sms_id is None:
+        return False
+    return await SmsMessage.filter(
+        id=challenge.sms_id, status__in=[DeliveryStatus.FAILED, DeliveryStatus.UNDELIVERED]
+    ).exists()
 
 
 def _refuse_finished(challenge: Challenge) -> None:

@@ -1,6 +1,8 @@
 """What a running process shares: settings, the secret box and the outbound transport."""
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from domain.secret_box import SecretBox, load_secret_box
 from domain.settings import Settings
@@ -12,6 +14,13 @@ class Runtime:
     settings: Settings
     secret_box: SecretBox
     transport: HttpTransport = field(default_factory=HttpTransport)
+    bus: Any = None  # domain.bus.EventBus, once started
+    # Called after a message is queued (the in-process dispatcher's wake-up).
+    on_queued: Callable[[], None] | None = None
+
+    def queued(self) -> None:
+        if self.on_queued is not None:
+            self.on_queued()
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "Runtime":

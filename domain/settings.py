@@ -19,6 +19,8 @@ class Settings:
     public_url: str | None = None
     debug: bool = False
     graphiql: bool = True
+    # Run the sender loop in this process; turn off for API instances when workers send.
+    dispatcher: bool = True
 
     @property
     def is_sqlite(self) -> bool:
@@ -40,4 +42,5 @@ class Settings:
             public_url=(env.get("SMSAUTH_PUBLIC_URL") or "").rstrip("/") or None,
             debug=flag("SMSAUTH_DEBUG", False),
             graphiql=flag("SMSAUTH_GRAPHIQL", True),
+            dispatcher=flag("SMSAUTH_DISPATCHER", True),
         )

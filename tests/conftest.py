@@ -79,7 +79,13 @@ def frozen_clock() -> Iterator[clock.FrozenClock]:
 
 @pytest.fixture
 def settings(db: str, tmp_path: Any) -> Settings:
-    return Settings(database_url=db, secret_key=SECRET_KEY, key_file=str(tmp_path / "unused.key"))
+    # No background sender: tests drain the outbox themselves (app.state.dispatcher.drain()).
+    return Settings(
+        database_url=db,
+        secret_key=SECRET_KEY,
+        key_file=str(tmp_path / "unused.key"),
+        dispatcher=False,
+    )
 
 
 @pytest.fixture

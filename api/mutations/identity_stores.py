@@ -39,6 +39,11 @@ class SmsAuthenticationInput:
         default=strawberry.UNSET, description="Region for numbers given without a country code."
     )
     enabled: bool | None = strawberry.UNSET
+    synchronous_sending: bool | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Send codes inside the request (its answer carries gateway failures) "
+        "instead of through the outbox, which answers at once with the message QUEUED.",
+    )
 
 
 def store_pk(id: strawberry.ID, field: str = "id"):

@@ -18,6 +18,15 @@ class MessageGatewayRef:
     id: strawberry.ID
 
 
+@strawberry.type(description="One try to hand a message to a gateway.")
+class SmsAttempt:
+    gateway: MessageGatewayRef | None
+    outcome: str = strawberry.field(description="ACCEPTED, REJECTED, UNAVAILABLE or SKIPPED.")
+    detail: str | None
+    started_at: datetime
+    finished_at: datetime
+
+
 @strawberry.type(description="One SMS smsauth sent or tried to send, and its delivery status.")
 class SmsMessage(TenantNode):
     model = models.SmsMessage
@@ -40,6 +49,22 @@ class SmsMessage(TenantNode):
     )
     created_at: datetime
     updated_at: datetime
+
+    @strawberry.field(description="Every try, oldest first: gateway, outcome, provider reason.")
+    async def attempts(self) -> list[SmsAttempt]:
+        rows = await models.SmsAttempt.filter(message_id=int(self.pk)).order_by("id")
+        return [
+            SmsAttempt(
+                gateway=MessageGatewayRef(id=strawberry.ID(encode("SmsGateway", r.gateway_id)))
+                if r.gateway_id
+                else None,
+                outcome=str(r.outcome),
+                detail=r.detail,
+                started_at=r.started_at,
+                finished_at=r.finished_at,
+            )
+            for r in rows
+        ]
 
     @classmethod
     def from_model(cls, row: models.SmsMessage) -> "SmsMessage":

@@ -28,6 +28,7 @@ class SmsAuthentication:
     max_attempts: int
     resend_cooldown_seconds: int
     default_region: str | None
+    synchronous_sending: bool
 
 
 @strawberry.type(description="A security role and its SMS authentication policy.")
@@ -88,6 +89,7 @@ class IdentityStore(TenantNode):
                 max_attempts=row.max_attempts,
                 resend_cooldown_seconds=row.resend_cooldown_seconds,
                 default_region=row.default_region,
+                synchronous_sending=row.synchronous_sending,
             ),
         )
 

@@ -75,6 +75,7 @@ async def build_setup(admin, http, tenant, httpserver) -> Setup:
             "codeTtlSeconds": 300,
             "maxAttempts": 3,
             "resendCooldownSeconds": 30,
+            "synchronousSending": True,
         },
     )
     for name, policy in [
