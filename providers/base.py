@@ -94,6 +94,8 @@ class GatewayType:
     description: str = ""
     #: The built-in test gateway keeps message texts so a newcomer can read codes back.
     keeps_text: bool = False
+    #: The type implements ``parse_receipts``: its gateways report delivery to smsauth's webhook.
+    receipts: bool = False
 
     def parameter(self, name: str) -> Parameter | None:
         return next((p for p in self.parameters if p.name == name), None)
@@ -168,6 +170,59 @@ class Unavailable:
 
 SendResult = Accepted | Rejected | Unavailable
 
+#: What a delivery receipt says, in smsauth's ``DeliveryStatus`` names.
+ReceiptStatus = Literal["SENT", "DELIVERED", "UNDELIVERED", "FAILED"]
+
+
+@dataclass(frozen=True)
+class InboundRequest:
+    """A request the provider made to smsauth's webhook, as the provider made it.
+
+    ``url`` is the full public URL the provider called, query string included; ``headers`` has
+    lower-cased names; ``form`` is the parsed ``application/x-www-form-urlencoded`` body (else
+    empty) and ``body`` the raw body, for signatures computed over it.
+    """
+
+    method: str
+    url: str
+    headers: Mapping[str, str] = field(default_factory=dict)
+    query: Mapping[str, str] = field(default_factory=dict)
+    form: Mapping[str, str] = field(default_factory=dict)
+    body: bytes = b""
+
+    def header(self, name: str) -> str | None:
+        return self.headers.get(name.lower())
+
+    def param(self, name: str) -> str | None:
+        """The named query parameter, else the form field of that name."""
+        value = self.query.get(name)
+        return value if value is not None else self.form.get(name)
+
+    def __repr__(self) -> str:  # the query holds smsauth's webhook token, the body numbers
+        return f"InboundRequest(method={self.method!r}, url={self.url.split('?')[0]!r})"
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """One message's delivery status, as a provider reported it.
+
+    At least one of ``provider_message_id`` (the ID ``send`` returned in ``Accepted``) and
+    ``reference`` (smsauth's own message ID, for providers that echo it back) is set.
+    """
+
+    provider_message_id: str | None
+    status: ReceiptStatus
+    detail: str | None = None  # the provider's status or error text, numbers masked
+    reference: str | None = None
+
+
+class ReceiptRejected(Exception):
+    """Bad or missing signature: the webhook answers 403 and changes nothing."""
+
+
+class ReceiptMalformed(Exception):
+    """Not a receipt the provider understands: the webhook answers 400."""
+
 
 @dataclass(frozen=True)
 class ConfigProblem:
@@ -199,6 +254,14 @@ class Provider(Protocol):
         """Messages allowed per gateway per UTC day, or None for no limit."""
         ...
 
+    def parse_receipts(self, request: InboundRequest, config: GatewayConfig) -> list[Receipt]:
+        """Authenticate a webhook request and read its receipts (optional: ``type.receipts``).
+
+        Raise ``ReceiptRejected`` when the provider signs its requests and the signature is
+        missing or wrong, ``ReceiptMalformed`` when the request is not a receipt.
+        """
+        ...
+
 
 class BaseProvider:
     """Defaults for the optional parts of ``Provider``."""
@@ -210,3 +273,6 @@ class BaseProvider:
 
     def daily_quota(self, config: GatewayConfig) -> int | None:
         return None
+
+    def parse_receipts(self, request: InboundRequest, config: GatewayConfig) -> list[Receipt]:
+        raise ReceiptMalformed("this gateway type sends no delivery receipts")

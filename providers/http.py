@@ -4,6 +4,7 @@ Fixed parameters (``PARAMETER``, plus the account's extension parameters) are se
 ``OPTIONS`` are sent per message with the tags ``{phone}`` and ``{otp}`` replaced by the number
 and the message text. Both go in the query string (GET) or the form or JSON body (POST). Success is
 a 2xx reply that contains ``RETURN_SUCCESS`` (when set) and does not contain ``RETURN_FAIL``.
+Delivery receipts are read as the ``RECEIPT_*`` parameters declare (``providers.http_receipts``).
 """
 
 from urllib.parse import urlsplit
@@ -14,14 +15,16 @@ from providers.base import (
     ConfigProblem,
     GatewayConfig,
     GatewayType,
+    InboundRequest,
     OutboundMessage,
     Parameter,
+    Receipt,
     Rejected,
     SendResult,
-    Unavailable,
     mask_numbers,
 )
-from providers.transport import HttpTransport
+from providers.http_receipts import RECEIPT_PARAMETERS, parse_receipts, receipt_problems
+from providers.transport import HttpTransport, http_failure
 
 TAGS = ("{phone}", "{otp}")
 
@@ -91,7 +94,9 @@ class HttpProvider(BaseProvider):
                 default="E164",
                 help="How {phone} is written: E164 (+447079692712) or DIGITS (447079692712).",
             ),
+            *RECEIPT_PARAMETERS,
         ),
+        receipts=True,
     )
 
     def check_configuration(self, config: GatewayConfig) -> list[ConfigProblem]:
@@ -116,7 +121,7 @@ class HttpProvider(BaseProvider):
         for tag in TAGS:
             if tag not in values:
                 problems.append(ConfigProblem("parameters.OPTIONS", f"no option uses {tag}"))
-        return problems
+        return problems + receipt_problems(config)
 
     async def send(
         self, message: OutboundMessage, config: GatewayConfig, transport: HttpTransport
@@ -140,17 +145,18 @@ class HttpProvider(BaseProvider):
             )
         else:
             reply = await transport.request(config, "GET", config.url, params=payload, auth=auth)
+        if failure := http_failure(reply, "the gateway"):
+            return failure
         snippet = mask_numbers(reply.snippet)  # the reply may quote the number back
-        if reply.status >= 500 or reply.status == 429:
-            return Unavailable(f"HTTP {reply.status} from the gateway: {snippet}")
-        if not 200 <= reply.status < 300:
-            return Rejected(f"HTTP {reply.status}: {snippet}")
         success, fail = params.get("RETURN_SUCCESS"), params.get("RETURN_FAIL")
         if success and success not in reply.text:
             return Rejected(f"the reply does not contain the success text: {snippet}")
         if fail and fail in reply.text:
             return Rejected(f"the reply contains the failure text: {snippet}")
         return Accepted(detail=reply.snippet or None)
+
+    def parse_receipts(self, request: InboundRequest, config: GatewayConfig) -> list[Receipt]:
+        return parse_receipts(request, config)
 
 
 provider = HttpProvider()

@@ -27,10 +27,9 @@ from providers.base import (
     Parameter,
     Rejected,
     SendResult,
-    Unavailable,
     mask_numbers,
 )
-from providers.transport import HttpReply, HttpTransport
+from providers.transport import HttpReply, HttpTransport, http_failure
 
 STATUS_CODE = re.compile(r"Statuscode\s*=\s*(-?\d+)", re.IGNORECASE)
 REQUEST_ID = re.compile(r"Request ID\s*=\s*([^\s&]+)", re.IGNORECASE)
@@ -96,10 +95,8 @@ class InstaAlertsProvider(BaseProvider):
 
 def _judged(reply: HttpReply) -> SendResult:
     """The HTTP status says whether the platform answered, the reply's ``Statuscode`` the rest."""
-    if reply.status == 429 or reply.status >= 500:
-        return Unavailable(f"HTTP {reply.status} from InstaAlerts: {mask_numbers(reply.snippet)}")
-    if not 200 <= reply.status < 300:
-        return Rejected(f"HTTP {reply.status}: {mask_numbers(reply.snippet)}")
+    if failure := http_failure(reply, "InstaAlerts"):
+        return failure
     code = STATUS_CODE.search(reply.text)
     if code is None:
         return Rejected(f"not an InstaAlerts reply: {mask_numbers(reply.snippet)}")

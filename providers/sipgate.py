@@ -19,10 +19,9 @@ from providers.base import (
     OutboundMessage,
     Rejected,
     SendResult,
-    Unavailable,
     mask_numbers,
 )
-from providers.transport import HttpReply, HttpTransport
+from providers.transport import HttpReply, HttpTransport, http_failure
 
 DEFAULT_URL = "https://samurai.sipgate.net/RPC2"
 METHOD = "samurai.SessionInitiate"
@@ -87,11 +86,11 @@ class SipgateProvider(BaseProvider):
             headers={"Content-Type": "text/xml"},
             auth=(config.username or "", config.password or ""),
         )
-        if reply.status >= 500 or reply.status == 429:
-            return Unavailable(f"HTTP {reply.status} from sipgate: {mask_numbers(reply.snippet)}")
         if reply.status in (401, 403):
             return Rejected(f"HTTP {reply.status}: sipgate refused the user name or password")
-        if reply.status != 200:
+        if failure := http_failure(reply, "sipgate"):
+            return failure
+        if reply.status != 200:  # XML-RPC answers 200 only
             return Rejected(f"HTTP {reply.status}: {mask_numbers(reply.snippet)}")
         return _judge(reply)
 

@@ -6,9 +6,14 @@ One message is one ``POST {url}/send/`` form with the credentials (``apikey``, o
 public URL. Textlocal answers HTTP 200 in both cases, with ``{"status": "success", "messages":
 [{"id", "recipient"}], ...}`` or ``{"status": "failure", "errors": [{"code", "message"}]}``.
 Source: Textlocal's API documentation, "Send SMS" (https://api.txtlocal.com/docs/sendsms).
-"""
 
-from typing import Any
+Delivery receipts are form POSTs to the ``receipt_url`` with ``number``, ``status`` (one letter),
+``customID`` (the ``custom`` value sent, that is smsauth's reference) and ``datetime``. They carry
+no message ID and no signature: smsauth matches them by reference and trusts them through the token
+in its webhook URL. Sources: Textlocal's "Handling Receipts"
+(https://api.txtlocal.com/docs/handlingreceipts) and its knowledge-base article "Checking your
+delivery receipts" for the letters.
+"""
 
 from providers.base import (
     Accepted,
@@ -16,29 +21,27 @@ from providers.base import (
     ConfigProblem,
     GatewayConfig,
     GatewayType,
+    InboundRequest,
     OutboundMessage,
     Parameter,
+    Receipt,
+    ReceiptMalformed,
+    ReceiptStatus,
     Rejected,
     SendResult,
-    Unavailable,
     mask_numbers,
 )
-from providers.transport import HttpReply, HttpTransport
+from providers.transport import HttpReply, HttpTransport, http_failure, listed_errors
 
-
-def _error(reply: HttpReply) -> str:
-    """Textlocal's error codes and messages, else the start of the reply."""
-    body: Any = reply.json()
-    errors = body.get("errors") if isinstance(body, dict) else None
-    if isinstance(errors, list) and errors:
-        return mask_numbers(
-            "; ".join(
-                f"Textlocal error {e.get('code')}: {e.get('message', '')}"
-                for e in errors
-                if isinstance(e, dict)
-            )
-        )
-    return mask_numbers(reply.snippet)
+#: Textlocal's receipt letters: smsauth's status and what Textlocal says the letter means.
+RECEIPT_STATUSES: dict[str, tuple[ReceiptStatus, str]] = {
+    "D": ("DELIVERED", "delivered to the handset"),
+    "U": ("UNDELIVERED", "undelivered: expired at the operator after 48 hours"),
+    "E": ("UNDELIVERED", "expired at the operator after the validity period"),
+    "I": ("FAILED", "invalid number: badly formatted or on no mobile network"),
+    "P": ("SENT", "pending"),
+    "?": ("SENT", "no delivery receipt from the operator"),
+}
 
 
 def _sender_problem(sender: str) -> str | None:
@@ -52,6 +55,7 @@ class TextlocalProvider(BaseProvider):
         key="textlocal",
         name="Textlocal",
         default_url="https://api.txtlocal.com",
+        receipts=True,
         description="Textlocal's messaging API. Authenticate with an API key, or with the account "
         "user name (the login e-mail address) and its API hash. Indian accounts use "
         "https://api.textlocal.in. The sender ID is optional: without it Textlocal uses the "
@@ -121,17 +125,33 @@ class TextlocalProvider(BaseProvider):
         )
         return _judged(reply)
 
+    def parse_receipts(self, request: InboundRequest, config: GatewayConfig) -> list[Receipt]:
+        """One receipt, matched by ``customID``: Textlocal sends no message ID and no signature."""
+        status, reference = request.param("status"), request.param("customID")
+        if not status:
+            raise ReceiptMalformed("not a Textlocal receipt: no status")
+        if not reference:
+            raise ReceiptMalformed("the Textlocal receipt has no customID to match a message by")
+        mapped, meaning = RECEIPT_STATUSES.get(status.upper(), ("SENT", "unknown status"))
+        return [
+            Receipt(
+                provider_message_id=None,
+                status=mapped,
+                detail=mask_numbers(f"{status}: {meaning}"),
+                reference=reference,
+            )
+        ]
+
 
 def _judged(reply: HttpReply) -> SendResult:
     """Textlocal answers 200 for refusals too: the JSON ``status`` decides."""
-    if reply.status == 429 or reply.status >= 500:
-        return Unavailable(f"HTTP {reply.status} from Textlocal: {_error(reply)}")
-    if not 200 <= reply.status < 300:
-        return Rejected(f"HTTP {reply.status}: {_error(reply)}")
+    errors = listed_errors(reply, "Textlocal", "message")
+    if failure := http_failure(reply, "Textlocal", errors):
+        return failure
     body = reply.json()
     status = body.get("status") if isinstance(body, dict) else None
     if status == "failure":
-        return Rejected(_error(reply))
+        return Rejected(errors)
     if status != "success":
         return Rejected(f"not a Textlocal reply: {mask_numbers(reply.snippet)}")
     messages = body.get("messages")

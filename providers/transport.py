@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
-from providers.base import GatewayConfig
+from providers.base import GatewayConfig, Rejected, Unavailable, mask_numbers
 
 MAX_REPLY_BYTES = 64 * 1024
 PROXY_REFUSED = "the proxy requires valid credentials (HTTP 407)"
@@ -40,6 +40,43 @@ class HttpReply:
     def snippet(self) -> str:
         """The start of the reply, for error messages."""
         return " ".join(self.text.split())[:300]
+
+
+def http_failure(
+    reply: HttpReply, gateway: str, detail: str | None = None
+) -> Rejected | Unavailable | None:
+    """What a reply's HTTP status says on its own: None for 2xx, whose body the provider reads on.
+
+    429 and 5xx are ``Unavailable`` ("HTTP 503 from <gateway>: <detail>"): trying again later, or
+    through another gateway, may work. Any other status is ``Rejected`` ("HTTP 400: <detail>").
+    ``detail`` is the start of the reply unless the provider passes its own (say, its API's error
+    code and message); either way phone numbers in it are masked.
+    """
+    if 200 <= reply.status < 300:
+        return None
+    detail = mask_numbers(reply.snippet if detail is None else detail)
+    if reply.status == 429 or reply.status >= 500:
+        return Unavailable(f"HTTP {reply.status} from {gateway}: {detail}")
+    return Rejected(f"HTTP {reply.status}: {detail}")
+
+
+def listed_errors(reply: HttpReply, gateway: str, text_key: str) -> str:
+    """The errors of a JSON reply ``{"errors": [{"code": ..., <text_key>: ...}, ...]}``, masked.
+
+    Each error reads "<gateway> error <code>: <text>", joined with "; ". A reply without such a
+    list gives its (masked) start instead.
+    """
+    body: Any = reply.json()
+    errors = body.get("errors") if isinstance(body, dict) else None
+    if isinstance(errors, list) and errors:
+        return mask_numbers(
+            "; ".join(
+                f"{gateway} error {e.get('code')}: {e.get(text_key, '')}"
+                for e in errors
+                if isinstance(e, dict)
+            )
+        )
+    return mask_numbers(reply.snippet)
 
 
 async def _read_limited(content: aiohttp.StreamReader) -> bytes:

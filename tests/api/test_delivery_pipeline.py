@@ -4,6 +4,13 @@ The dispatcher does not run in the background here: each test drains it explicit
 the injected clock to make retries due.
 """
 
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from domain.delivery import ATTEMPTS_PER_GATEWAY, CIRCUIT_THRESHOLD
@@ -11,6 +18,7 @@ from tests.api.graphql_documents import CONFIGURE_SMS, CREATE_GATEWAY
 from tests.api.otp_documents import START_ENROLLMENT, VERIFY_ENROLLMENT
 from tests.api.otp_support import PHONE, Gateway, result
 
+ROOT = Path(__file__).resolve().parents[2]
 MESSAGE = """query($id: ID!) { node(id: $id) { ... on SmsMessage {
   status errorDetail gateway { id } attempts { gateway { id } outcome detail } } } }"""
 
@@ -158,7 +166,7 @@ async def test_status_only_moves_forward(queued, app):
     from domain.models import DeliveryStatus, SmsMessage
 
     s = queued
-    challenge = await result(s.service, START_ENROLLMENT, store=s.store, user="alice", phone=PHONE)
+    await result(s.service, START_ENROLLMENT, store=s.store, user="alice", phone=PHONE)
     await s.drain()
     row = await SmsMessage.all().order_by("-id").first()
     runtime = app.state.runtime
@@ -166,3 +174,62 @@ async def test_status_only_moves_forward(queued, app):
     assert await delivery.advance(runtime, row, DeliveryStatus.SENT) is False
     assert await delivery.advance(runtime, row, DeliveryStatus.FAILED) is False
     assert (await SmsMessage.get(id=row.id)).status == DeliveryStatus.DELIVERED
+
+
+async def wait_until(predicate, seconds: float = 10.0) -> None:
+    """Bounded wait for work done by a background task or another process."""
+    for _ in range(int(seconds / 0.02)):
+        if await predicate():
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"not done within {seconds} s")
+
+
+async def test_background_dispatcher_sends_without_being_asked(queued, app):
+    s = queued
+    dispatcher, runtime = app.state.dispatcher, app.state.runtime
+    runtime.on_queued = dispatcher.wake
+    dispatcher.start()
+    try:
+        challenge = await result(
+            s.service, START_ENROLLMENT, store=s.store, user="alice", phone=PHONE
+        )
+
+        async def sent() -> bool:
+            return (await message(s, challenge["sms"]["id"]))["status"] == "SENT"
+
+        await wait_until(sent)
+    finally:
+        await dispatcher.stop()
+        runtime.on_queued = None
+    assert len(s.gateway.received) == 1
+
+
+async def test_a_separate_worker_process_sends_queued_messages(queued, settings, tmp_path):
+    s = queued
+    challenge = await result(s.service, START_ENROLLMENT, store=s.store, user="alice", phone=PHONE)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SMSAUTH_")}
+    env.update(
+        SMSAUTH_DATABASE_URL=settings.database_url,
+        SMSAUTH_SECRET_KEY=settings.secret_key,
+        PYTHONPATH=str(ROOT),
+    )
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "api.cli", "worker"],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+
+        async def sent() -> bool:
+            return (await message(s, challenge["sms"]["id"]))["status"] == "SENT"
+
+        await wait_until(sent, seconds=30)
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        _, errors = worker.communicate(timeout=20)
+    assert worker.returncode == 0, errors
+    assert [r["to"] for r in s.gateway.received] == [PHONE]
+    assert PHONE not in errors.decode() and s.gateway.last_code() not in errors.decode()

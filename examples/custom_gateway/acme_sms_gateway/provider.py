@@ -18,10 +18,9 @@ from providers.base import (
     Parameter,
     Rejected,
     SendResult,
-    Unavailable,
     mask_numbers,
 )
-from providers.transport import HttpReply, HttpTransport
+from providers.transport import HttpReply, HttpTransport, http_failure
 
 
 class AcmeProvider(BaseProvider):
@@ -93,11 +92,11 @@ class AcmeProvider(BaseProvider):
 
 def judged(reply: HttpReply) -> SendResult:
     """Acme's reply as a result; reasons never quote a whole phone number."""
-    if reply.status == 429 or reply.status >= 500:
-        return Unavailable(f"HTTP {reply.status} from Acme SMS: {mask_numbers(reply.snippet)}")
     body: Any = reply.json()
-    if reply.status != 201:
-        error = body.get("error") if isinstance(body, dict) else None
+    error = body.get("error") if isinstance(body, dict) else None
+    if failure := http_failure(reply, "Acme SMS", str(error or reply.snippet)):
+        return failure  # 429 and 5xx are Unavailable, other non-2xx Rejected, numbers masked
+    if reply.status != 201:  # Acme answers 201 for a message it took
         return Rejected(f"HTTP {reply.status}: {mask_numbers(str(error or reply.snippet))}")
     if not isinstance(body, dict) or not body.get("id"):
         return Rejected(f"HTTP 201 without a message ID: {mask_numbers(reply.snippet)}")
