@@ -15,6 +15,7 @@ from strawberry.exceptions import ConnectionRejectionError
 
 from api.context import Context, bearer_token
 from api.schema import schema
+from api.webhooks import receive_receipt
 from domain.assertions import public_key_set
 from domain.db import close_database, open_database
 from domain.dispatcher import Dispatcher
@@ -96,6 +97,7 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
             WebSocketRoute("/graphql", graphql),
             Route("/healthz", healthz),
             Route("/.well-known/jwks.json", jwks),
+            Route("/webhooks/sms/{gateway_id}", receive_receipt, methods=["GET", "POST"]),
         ],
         lifespan=lifespan,
     )

@@ -29,7 +29,10 @@ class Runtime:
     def callback_url(self, gateway_id: object) -> str | None:
         """Where a gateway's delivery receipts go, when the server knows its public URL."""
         base = self.settings.public_url
-        return f"{base}/webhooks/sms/{gateway_id}" if base else None
+        if not base:
+            return None
+        token = self.secret_box.macs("receipts", str(gateway_id))[0]
+        return f"{base}/webhooks/sms/{gateway_id}?token={token}"
 
     async def close(self) -> None:
         await self.transport.close()

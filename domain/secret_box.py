@@ -6,6 +6,9 @@ start and reuses it; a shared database (PostgreSQL) requires the key to be set e
 every instance must hold the same one.
 """
 
+import base64
+import hashlib
+import hmac
 import json
 import os
 from pathlib import Path
@@ -26,6 +29,7 @@ class SecretBox:
     def __init__(self, keys: list[str]) -> None:
         if not keys:
             raise SecretKeyError("no secret key configured")
+        self._keys = list(keys)
         try:
             self._fernet = MultiFernet([Fernet(key.encode()) for key in keys])
         except (ValueError, TypeError) as exc:
@@ -44,6 +48,20 @@ class SecretBox:
             raise SecretKeyError(
                 "a stored secret cannot be decrypted with the configured keys"
             ) from exc
+
+    def macs(self, purpose: str, message: str) -> list[str]:
+        """HMAC-SHA256 tags of ``message`` under a key derived per purpose from each configured key;
+        the first is current, the others still verify during a rotation."""
+        return [
+            base64.urlsafe_b64encode(
+                hmac.new(
+                    hashlib.sha256(f"{purpose}:{key}".encode()).digest(),
+                    message.encode(),
+                    hashlib.sha256,
+                ).digest()[:18]
+            ).decode()
+            for key in self._keys
+        ]
 
     def rotate(self, token: str) -> str:
         """Re-encrypt a token under the first (newest) key."""

@@ -1,0 +1,63 @@
+"""Delivery receipts: authenticate a webhook call, let the provider parse it, move statuses on.
+
+Every callback URL smsauth hands a provider carries a per-gateway token; a call without a valid
+token is refused before any provider code runs. Providers with their own signatures (Twilio,
+MessageBird) check those as well. Receipts are idempotent: statuses only move forward.
+"""
+
+import hmac
+import logging
+import uuid
+
+from tortoise.expressions import Q
+
+from domain import delivery
+from domain.errors import NotFound
+from domain.gateways import provider_config
+from domain.models import DeliveryStatus, SmsGateway, SmsMessage
+from domain.runtime import Runtime
+from providers.base import InboundRequest, Receipt, ReceiptMalformed, ReceiptRejected
+from providers.registry import get_provider
+
+log = logging.getLogger("smsauth.receipts")
+
+
+async def handle(runtime: Runtime, gateway_id: uuid.UUID, request: InboundRequest) -> int:
+    """Apply a provider's receipts; returns how many messages moved. Raises ``ReceiptRejected``
+    (403), ``ReceiptMalformed`` (400) or ``NotFound`` (404)."""
+    gateway = await SmsGateway.get_or_none(id=gateway_id)
+    if gateway is None:
+        raise NotFound("SMS gateway")
+    given = request.query.get("token") or ""
+    if not any(
+        hmac.compare_digest(given, t) for t in runtime.secret_box.macs("receipts", str(gateway.id))
+    ):
+        raise ReceiptRejected("missing or wrong webhook token")
+    provider = get_provider(gateway.type)
+    if provider is None:
+        raise ReceiptMalformed(f"the gateway type {gateway.type!r} is not installed")
+    receipts = provider.parse_receipts(request, provider_config(gateway, runtime.secret_box))
+    moved = 0
+    for receipt in receipts:
+        message = await _message_for(gateway, receipt)
+        if message is None:
+            log.info("receipt for an unknown message", extra={"gateway_id": str(gateway.id)})
+            continue
+        status = DeliveryStatus(receipt.status)
+        changes = {"payload": None, "lease_until": None} if status != DeliveryStatus.SENT else {}
+        if status in (DeliveryStatus.UNDELIVERED, DeliveryStatus.FAILED) and receipt.detail:
+            changes["error_detail"] = receipt.detail[:1000]
+        moved += await delivery.advance(runtime, message, status, receipt.detail, **changes)
+    return moved
+
+
+async def _message_for(gateway: SmsGateway, receipt: Receipt) -> SmsMessage | None:
+    """The tenant's message a receipt is about, by the provider's ID or by our reference."""
+    match = Q()
+    if receipt.provider_message_id:
+        match |= Q(provider_message_id=receipt.provider_message_id)
+    if receipt.reference and receipt.reference.isdigit():
+        match |= Q(id=int(receipt.reference))
+    if not match.children:
+        return None
+    return await SmsMessage.filter(match, tenant_id=gateway.tenant_id).first()
