@@ -17,6 +17,7 @@ from api.context import Context, bearer_token
 from api.schema import schema
 from api.webhooks import receive_receipt
 from domain.assertions import public_key_set
+from domain.bus import create_bus
 from domain.db import close_database, open_database
 from domain.dispatcher import Dispatcher
 from domain.runtime import Runtime
@@ -72,6 +73,8 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         if manage_database:
             await open_database(settings.database_url)
+        runtime.bus = create_bus(settings)
+        await runtime.bus.start()
         dispatcher = Dispatcher(runtime)
         app.state.dispatcher = dispatcher
         if settings.dispatcher:
@@ -81,6 +84,7 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
             yield
         finally:
             await dispatcher.stop()
+            await runtime.bus.close()
             await runtime.close()
             if manage_database:
                 await close_database()

@@ -58,6 +58,7 @@ async def _worker(batch: int) -> int:
     """A sender process: several may share a PostgreSQL database with the API instances."""
     import signal
 
+    from domain.bus import create_bus
     from domain.db import close_database, open_database
     from domain.dispatcher import Dispatcher
     from domain.runtime import Runtime
@@ -65,6 +66,8 @@ async def _worker(batch: int) -> int:
     settings = Settings.from_env()
     runtime = Runtime.from_settings(settings)
     await open_database(settings.database_url)
+    runtime.bus = create_bus(settings)
+    await runtime.bus.start()
     dispatcher = Dispatcher(runtime, batch=batch)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -74,6 +77,7 @@ async def _worker(batch: int) -> int:
     print("smsauth worker sending queued messages", file=sys.stderr, flush=True)
     await stop.wait()
     await dispatcher.stop()
+    await runtime.bus.close()
     await runtime.close()
     await close_database()
     return 0

@@ -233,3 +233,19 @@ async def test_a_separate_worker_process_sends_queued_messages(queued, settings,
     assert worker.returncode == 0, errors
     assert [r["to"] for r in s.gateway.received] == [PHONE]
     assert PHONE not in errors.decode() and s.gateway.last_code() not in errors.decode()
+
+
+async def test_status_changes_are_published_on_the_tenants_channel(queued, app, tenant):
+    s = queued
+    bus = app.state.runtime.bus
+    async with bus.subscribe(f"sms:{tenant[0].id}") as events:
+        challenge = await result(
+            s.service, START_ENROLLMENT, store=s.store, user="alice", phone=PHONE
+        )
+        await s.drain()
+        seen = [await asyncio.wait_for(anext(events), 10) for _ in range(2)]
+    assert [e["status"] for e in seen] == ["SENDING", "SENT"]
+    from api.ids import decode_int
+
+    message_id = decode_int(challenge["sms"]["id"], "SmsMessage", "message")
+    assert all(e["message_id"] == message_id for e in seen)
