@@ -20,13 +20,13 @@ from domain.runtime import Runtime
 
 log = logging.getLogger("smsauth.dispatcher")
 
-LEASE_MARGIN_SECONDS = 15.0
 S = DeliveryStatus
 
 
 class Dispatcher:
     def __init__(self, runtime: Runtime, *, batch: int = 32, idle_seconds: float = 1.0) -> None:
         self.runtime, self.batch, self.idle_seconds = runtime, batch, idle_seconds
+        self.lease_margin = runtime.settings.lease_margin_seconds
         self._wake = asyncio.Event()
         self._task: asyncio.Task | None = None
 
@@ -72,7 +72,7 @@ class Dispatcher:
                 .values_list("id", "timeout_seconds")
             )
             for row in rows:
-                lease = timeouts.get(row.gateway_id, 10.0) + LEASE_MARGIN_SECONDS
+                lease = timeouts.get(row.gateway_id, 10.0) + self.lease_margin
                 won = (
                     await SmsMessage.filter(Q(id=row.id) & due)
                     .using_db(connection)

@@ -21,6 +21,8 @@ class Settings:
     graphiql: bool = True
     # Run the sender loop in this process; turn off for API instances when workers send.
     dispatcher: bool = True
+    # How long past a gateway's timeout a claimed message stays leased to its dispatcher.
+    lease_margin_seconds: float = 15.0
 
     @property
     def is_sqlite(self) -> bool:
@@ -43,4 +45,5 @@ class Settings:
             debug=flag("SMSAUTH_DEBUG", False),
             graphiql=flag("SMSAUTH_GRAPHIQL", True),
             dispatcher=flag("SMSAUTH_DISPATCHER", True),
+            lease_margin_seconds=float(env.get("SMSAUTH_LEASE_MARGIN_SECONDS") or 15.0),
         )
