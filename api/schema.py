@@ -14,6 +14,7 @@ from api.mutations.identity_stores import IdentityStoreMutations
 from api.mutations.otp import OtpMutations
 from api.mutations.policies import PolicyMutations
 from api.queries import Query
+from api.subscriptions import Subscription
 from api.types import gateways, messages, stores
 
 Mutation = merge_types(
@@ -30,6 +31,7 @@ class Schema(strawberry.Schema):
 schema = Schema(
     query=Query,
     mutation=Mutation,
+    subscription=Subscription,
     types=[
         gateways.SmsGateway,
         stores.IdentityStore,
