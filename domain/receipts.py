@@ -37,6 +37,12 @@ async def handle(runtime: Runtime, gateway_id: uuid.UUID, request: InboundReques
     if provider is None:
         raise ReceiptMalformed(f"the gateway type {gateway.type!r} is not installed")
     receipts = provider.parse_receipts(request, provider_config(gateway, runtime.secret_box))
+    return await apply(runtime, gateway, receipts)
+
+
+async def apply(runtime: Runtime, gateway: SmsGateway, receipts: list[Receipt]) -> int:
+    """Move each receipt's message forward (webhooks and SMPP sessions alike); returns how many
+    moved. Unknown messages are skipped; duplicates and late receipts change nothing."""
     moved = 0
     for receipt in receipts:
         message = await _message_for(gateway, receipt)
