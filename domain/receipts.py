@@ -20,6 +20,7 @@ from providers.base import InboundRequest, Receipt, ReceiptMalformed, ReceiptRej
 from providers.registry import get_provider
 
 log = logging.getLogger("smsauth.receipts")
+MAX_MESSAGE_ID = 2**63 - 1  # SmsMessage.id is a BIGINT
 
 
 async def handle(runtime: Runtime, gateway_id: uuid.UUID, request: InboundRequest) -> int:
@@ -58,12 +59,26 @@ async def apply(runtime: Runtime, gateway: SmsGateway, receipts: list[Receipt]) 
 
 
 async def _message_for(gateway: SmsGateway, receipt: Receipt) -> SmsMessage | None:
-    """The tenant's message a receipt is about, by the provider's ID or by our reference."""
+    """The gateway's message a receipt is about, by the provider's ID or by our reference.
+
+    Only the gateway's own messages: its token (and signature) authenticate receipts for it, and
+    another gateway's provider may use the same message IDs.
+    """
     match = Q()
     if receipt.provider_message_id:
         match |= Q(provider_message_id=receipt.provider_message_id)
-    if receipt.reference and receipt.reference.isdigit():
-        match |= Q(id=int(receipt.reference))
+    if _message_id(receipt.reference) is not None:
+        match |= Q(id=_message_id(receipt.reference))
     if not match.children:
         return None
-    return await SmsMessage.filter(match, tenant_id=gateway.tenant_id).first()
+    return await SmsMessage.filter(
+        match, tenant_id=gateway.tenant_id, gateway_id=gateway.id
+    ).first()
+
+
+def _message_id(reference: str | None) -> int | None:
+    """Our reference as a message ID: ASCII digits within the BIGINT range, else None."""
+    if not reference or not (reference.isascii() and reference.isdigit()):
+        return None
+    value = int(reference)
+    return value if value <= MAX_MESSAGE_ID else None

@@ -1,12 +1,15 @@
 """The generic ``http`` provider, with privacyIDEA's HTTP provider semantics.
 
 Fixed parameters (``PARAMETER``, plus the account's extension parameters) are sent as they are;
-``OPTIONS`` are sent per message with the tags ``{phone}`` and ``{otp}`` replaced by the number
-and the message text. Both go in the query string (GET) or the form or JSON body (POST). Success is
-a 2xx reply that contains ``RETURN_SUCCESS`` (when set) and does not contain ``RETURN_FAIL``.
-Delivery receipts are read as the ``RECEIPT_*`` parameters declare (``providers.http_receipts``).
+``OPTIONS`` are sent per message with the tags ``{phone}``, ``{otp}`` and ``{reference}`` replaced
+by the number, the message text and smsauth's own message ID. Both go in the query string (GET) or
+the form or JSON body (POST). Success is a 2xx reply that contains ``RETURN_SUCCESS`` (when set) and
+does not contain ``RETURN_FAIL``; ``RESPONSE_ID_FIELD`` names the field of a JSON reply that holds
+the gateway's message ID. Delivery receipts are read as the ``RECEIPT_*`` parameters declare
+(``providers.http_receipts``), matched by that ID or by the ``{reference}`` the gateway echoes.
 """
 
+import re
 from urllib.parse import urlsplit
 
 from providers.base import (
@@ -23,15 +26,29 @@ from providers.base import (
     SendResult,
     mask_numbers,
 )
-from providers.http_receipts import RECEIPT_PARAMETERS, parse_receipts, receipt_problems
-from providers.transport import HttpTransport, http_failure
+from providers.http_receipts import (
+    RECEIPT_PARAMETERS,
+    json_field,
+    parse_receipts,
+    receipt_problems,
+)
+from providers.transport import HttpReply, HttpTransport, http_failure
 
-TAGS = ("{phone}", "{otp}")
+#: The tags every gateway's OPTIONS must use.
+REQUIRED_TAGS = ("{phone}", "{otp}")
+#: Every tag ``substitute`` knows; ``{reference}`` is optional, for gateways that echo it back.
+TAGS = (*REQUIRED_TAGS, "{reference}")
+_TAG = re.compile(r"\{(phone|otp|reference)\}")
 
 
-def substitute(template: str, phone: str, text: str) -> str:
-    """Replace the known tags only; braces meaning anything else are left alone."""
-    return template.replace("{phone}", phone).replace("{otp}", text)
+def substitute(template: str, phone: str, text: str, reference: str | None = None) -> str:
+    """Replace the known tags only, in one pass: braces meaning anything else are left alone, and
+    a value put in (a text that says "{phone}", say) is never replaced again. Without a
+    ``reference`` the ``{reference}`` tag stays as it is."""
+    values = {"phone": phone, "otp": text}
+    if reference is not None:
+        values["reference"] = reference
+    return _TAG.sub(lambda tag: values.get(tag.group(1), tag.group()), template)
 
 
 class HttpProvider(BaseProvider):
@@ -76,8 +93,10 @@ class HttpProvider(BaseProvider):
                 kind="object",
                 required=True,
                 default={},
-                help="Names and values sent per message; {phone} is replaced by the number and "
-                '{otp} by the message text, e.g. {"to": "{phone}", "text": "{otp}"}.',
+                help="Names and values sent per message; {phone} is replaced by the number, "
+                "{otp} by the message text and {reference} (optional) by smsauth's own message "
+                "ID, which a gateway can echo back in its delivery receipts, e.g. "
+                '{"to": "{phone}", "text": "{otp}", "ref": "{reference}"}.',
             ),
             Parameter(
                 name="SEND_DATA_AS_JSON",
@@ -93,6 +112,13 @@ class HttpProvider(BaseProvider):
                 choices=("E164", "DIGITS"),
                 default="E164",
                 help="How {phone} is written: E164 (+447079692712) or DIGITS (447079692712).",
+            ),
+            Parameter(
+                name="RESPONSE_ID_FIELD",
+                label="Reply message ID field",
+                help="The field of the gateway's JSON reply that holds its message ID (dotted "
+                "names such as data.id reach into nested objects). smsauth stores it to match "
+                "delivery receipts by RECEIPT_ID_FIELD.",
             ),
             *RECEIPT_PARAMETERS,
         ),
@@ -118,7 +144,7 @@ class HttpProvider(BaseProvider):
                 )
             )
         values = " ".join((params.get("OPTIONS") or {}).values())
-        for tag in TAGS:
+        for tag in REQUIRED_TAGS:
             if tag not in values:
                 problems.append(ConfigProblem("parameters.OPTIONS", f"no option uses {tag}"))
         return problems + receipt_problems(config)
@@ -130,7 +156,7 @@ class HttpProvider(BaseProvider):
         phone = message.to if params.get("PHONE_FORMAT") != "DIGITS" else message.to.lstrip("+")
         payload = {**config.extension_parameters, **(params.get("PARAMETER") or {})}
         for name, template in (params.get("OPTIONS") or {}).items():
-            payload[name] = substitute(template, phone, message.text)
+            payload[name] = substitute(template, phone, message.text, message.reference)
         auth = (config.username, config.password or "") if config.username else None
         assert config.url  # checked when saved
         if params.get("HTTP_METHOD") == "POST":
@@ -153,10 +179,21 @@ class HttpProvider(BaseProvider):
             return Rejected(f"the reply does not contain the success text: {snippet}")
         if fail and fail in reply.text:
             return Rejected(f"the reply contains the failure text: {snippet}")
-        return Accepted(detail=reply.snippet or None)
+        return Accepted(
+            provider_message_id=_message_id(reply, params.get("RESPONSE_ID_FIELD")),
+            detail=reply.snippet or None,
+        )
 
     def parse_receipts(self, request: InboundRequest, config: GatewayConfig) -> list[Receipt]:
         return parse_receipts(request, config)
+
+
+def _message_id(reply: HttpReply, field: str | None) -> str | None:
+    """The gateway's message ID at ``field`` of a JSON reply; None when it is not there."""
+    if not field:
+        return None
+    body = reply.json()
+    return json_field(body, field) if isinstance(body, dict) else None
 
 
 provider = HttpProvider()

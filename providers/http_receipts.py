@@ -43,14 +43,14 @@ RECEIPT_PARAMETERS = (
     Parameter(
         name="RECEIPT_ID_FIELD",
         label="Receipt message ID field",
-        help="The receipt field that holds the gateway's message ID. Set this or the reference "
-        "field.",
+        help="The receipt field that holds the gateway's message ID, the one RESPONSE_ID_FIELD "
+        "reads from the reply to each message. Set this or the reference field.",
     ),
     Parameter(
         name="RECEIPT_REFERENCE_FIELD",
         label="Receipt reference field",
         help="The receipt field that holds smsauth's own message reference, for gateways that "
-        "echo one back.",
+        "echo back the {reference} an option sent them.",
     ),
     Parameter(
         name="RECEIPT_DELIVERED_VALUES",
@@ -165,6 +165,12 @@ def _field(request: InboundRequest, item: Mapping[str, Any] | None, name: str | 
     value = request.param(name)
     if value is not None or item is None:
         return value
+    return json_field(item, name)
+
+
+def json_field(item: Mapping[str, Any], name: str) -> str | None:
+    """A plain value of a JSON object as text: the key ``name`` itself, else the dotted path
+    (``data.id``); None when it is missing, null, an object or a list."""
     node: Any = item
     if name in item:
         node = item[name]

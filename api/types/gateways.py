@@ -3,7 +3,9 @@
 import strawberry
 from strawberry import relay
 from strawberry.scalars import JSON
+from strawberry.types import Info
 
+from api.context import ctx
 from api.errors import IdentityStoreRef
 from api.ids import encode
 from api.types.node import TenantNode
@@ -96,6 +98,13 @@ class SmsGateway(TenantNode):
     )
     extension_parameters: JSON
     proxy: GatewayProxy | None
+
+    @strawberry.field(
+        description="Where the provider should send delivery receipts (with this gateway's "
+        "token); null until SMSAUTH_PUBLIC_URL is set."
+    )
+    def receipt_url(self, info: Info) -> str | None:
+        return ctx(info).runtime.callback_url(self.pk)
 
     @strawberry.field(description="Identity stores using this gateway, as primary or backup.")
     async def linked_identity_stores(self) -> list[IdentityStoreRef]:

@@ -119,3 +119,10 @@ async def test_token_is_per_gateway(twilio, http, admin):
     other_id = decode_uuid(other["id"], "SmsGateway", "gateway")
     borrowed = f"{PUBLIC}/webhooks/sms/{other_id}?token={token}"
     assert (await post_receipt(http, borrowed, "delivered")).status_code == 403
+
+
+async def test_admins_read_the_receipt_url_of_a_gateway(twilio, admin):
+    found = await admin.data(
+        "query($id: ID!) { smsGateway(id: $id) { receiptUrl } }", id=twilio["gateway"]["id"]
+    )
+    assert found["smsGateway"]["receiptUrl"] == twilio["callback"]

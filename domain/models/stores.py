@@ -1,0 +1,69 @@
+"""Identity stores, their security roles and users."""
+
+from tortoise import fields
+from tortoise.models import Model
+
+from domain.models.gateways import SmsGateway
+from domain.models.tenants import Tenant
+
+
+class IdentityStore(Model):
+    id = fields.UUIDField(primary_key=True)
+    tenant: fields.ForeignKeyRelation[Tenant] = fields.ForeignKeyField(
+        "models.Tenant", related_name="identity_stores", on_delete=fields.CASCADE
+    )
+    name = fields.CharField(max_length=200)
+    sms_gateway: fields.ForeignKeyNullableRelation[SmsGateway] = fields.ForeignKeyField(
+        "models.SmsGateway", related_name="identity_stores", null=True, on_delete=fields.RESTRICT
+    )
+    backup_sms_gateway: fields.ForeignKeyNullableRelation[SmsGateway] = fields.ForeignKeyField(
+        "models.SmsGateway", related_name="backup_for_stores", null=True, on_delete=fields.RESTRICT
+    )
+    sms_enabled = fields.BooleanField(default=False)
+    text_message = fields.CharField(max_length=1000, default="Your verification code is [Code]")
+    code_length = fields.SmallIntField(default=6)
+    code_ttl_seconds = fields.IntField(default=300)
+    max_attempts = fields.SmallIntField(default=3)
+    resend_cooldown_seconds = fields.IntField(default=30)
+    default_region = fields.CharField(max_length=2, null=True)
+    # Send inside the request instead of through the outbox (the answer carries the outcome).
+    synchronous_sending = fields.BooleanField(default=False)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "identity_store"
+        unique_together = (("tenant", "name"),)
+
+
+class SecurityRole(Model):
+    id = fields.UUIDField(primary_key=True)
+    identity_store: fields.ForeignKeyRelation[IdentityStore] = fields.ForeignKeyField(
+        "models.IdentityStore", related_name="roles", on_delete=fields.CASCADE
+    )
+    name = fields.CharField(max_length=200)
+    sms_enabled = fields.BooleanField(default=False)
+    sms_enforced = fields.BooleanField(default=False)
+
+    class Meta:
+        table = "security_role"
+        unique_together = (("identity_store", "name"),)
+
+
+class StoreUser(Model):
+    id = fields.UUIDField(primary_key=True)
+    identity_store: fields.ForeignKeyRelation[IdentityStore] = fields.ForeignKeyField(
+        "models.IdentityStore", related_name="users", on_delete=fields.CASCADE
+    )
+    user_id = fields.CharField(max_length=255)
+    phone_number = fields.CharField(max_length=20, null=True)
+    phone_verified_at = fields.DatetimeField(null=True)
+    locale = fields.CharField(max_length=35, null=True)
+    roles: fields.ManyToManyRelation[SecurityRole] = fields.ManyToManyField(
+        "models.SecurityRole", related_name="users", through="store_user_role"
+    )
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "store_user"
+        unique_together = (("identity_store", "user_id"),)
