@@ -29,6 +29,7 @@ class Dispatcher:
         self.lease_margin = runtime.settings.lease_margin_seconds
         self._wake = asyncio.Event()
         self._task: asyncio.Task | None = None
+        self._stopping = False
 
     def wake(self) -> None:
         """New work is queued: look now rather than at the next idle poll."""
@@ -43,7 +44,7 @@ class Dispatcher:
         return len(claimed)
 
     async def drain(self, max_rounds: int = 50) -> int:
-        """Send everything due now (tests and the worker's shutdown use it)."""
+        """Send everything due now (tests use it to step the outbox deterministically)."""
         total = 0
         for _ in range(max_rounds):
             sent = await self.run_once()
@@ -111,7 +112,7 @@ class Dispatcher:
             log.exception("delivery attempt failed", extra={"message_id": message.id})
 
     async def run(self) -> None:
-        while True:
+        while not self._stopping:
             try:
                 sent = await self.run_once()
             except asyncio.CancelledError:
@@ -128,9 +129,19 @@ class Dispatcher:
         if self._task is None:
             self._task = asyncio.create_task(self.run(), name="smsauth-dispatcher")
 
-    async def stop(self) -> None:
-        if self._task is not None:
+    async def stop(self, grace_seconds: float = 30.0) -> None:
+        """Claim nothing new and let sends in flight finish (a cancelled send would leave the
+        gateway's answer unknown and the message sent again after its lease); cancel only what is
+        still running after ``grace_seconds``."""
+        if self._task is None:
+            return
+        self._stopping = True
+        self._wake.set()
+        try:
+            await asyncio.wait_for(asyncio.shield(self._task), grace_seconds)
+        except TimeoutError:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-            self._task = None
+        self._task = None
+        self._stopping = False

@@ -162,11 +162,12 @@ class StalledHandler:
 
     def __init__(self, reply: str = "OK", hold_seconds: float = 10.0) -> None:
         self.reply, self.hold_seconds = reply, hold_seconds
-        self.release, self.finished = threading.Event(), threading.Event()
+        self.arrived, self.release, self.finished = (threading.Event() for _ in range(3))
 
     def __call__(self, request: Any) -> Any:
         from werkzeug import Response
 
+        self.arrived.set()
         self.release.wait(self.hold_seconds)
         self.finished.set()
         return Response(self.reply)

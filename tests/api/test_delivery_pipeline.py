@@ -249,3 +249,33 @@ async def test_status_changes_are_published_on_the_tenants_channel(queued, app, 
 
     message_id = decode_int(challenge["sms"]["id"], "SmsMessage", "message")
     assert all(e["message_id"] == message_id for e in seen)
+
+
+async def test_stopping_lets_a_send_in_flight_finish(queued, app, httpserver, stalled_handler):
+    s = queued
+    httpserver.clear()
+    httpserver.expect_request("/slow").respond_with_handler(stalled_handler)
+    from tests.api.graphql_documents import CREATE_GATEWAY as CREATE
+
+    slow = await s.admin.ok(
+        CREATE,
+        input={
+            "name": "Slow",
+            "type": "http",
+            "url": httpserver.url_for("/slow"),
+            "parameters": {"HTTP_METHOD": "POST", "OPTIONS": {"to": "{phone}", "text": "{otp}"}},
+        },
+    )
+    await s.admin.ok(CONFIGURE_SMS, store=s.store, input={"gatewayId": slow["id"]})
+    dispatcher = app.state.dispatcher
+    challenge = await result(s.service, START_ENROLLMENT, store=s.store, user="alice", phone=PHONE)
+    dispatcher.start()
+    dispatcher.wake()
+    assert await asyncio.to_thread(stalled_handler.arrived.wait, 10)
+    stopping = asyncio.ensure_future(dispatcher.stop(grace_seconds=20))
+    await asyncio.sleep(0)
+    assert not stopping.done()  # it waits for the send in flight
+    stalled_handler.release.set()
+    await asyncio.wait_for(stopping, 20)
+    sent = await message(s, challenge["sms"]["id"])
+    assert sent["status"] == "SENT" and [a["outcome"] for a in sent["attempts"]] == ["ACCEPTED"]
