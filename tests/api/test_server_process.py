@@ -59,6 +59,7 @@ async def test_newcomer_flow_on_a_real_server(server_env, tmp_path, db):
         )["testSmsGateway"]
         assert sent["status"] == "DELIVERED"
         await websocket_checks(server.url, key)
+        await legacy_subscription_check(server.url, key, sent["id"])
     finally:
         log = server.stop()
     for secret in (key, "smoke-secret-789", "+447079692712"):
@@ -83,6 +84,33 @@ async def test_newcomer_flow_on_a_real_server(server_env, tmp_path, db):
         restarted.stop()
     if "SMSAUTH_SECRET_KEY" not in server_env:
         assert (tmp_path / "smsauth.key").stat().st_mode & 0o077 == 0
+
+
+async def legacy_subscription_check(url: str, key: str, message_id: str) -> None:
+    """The legacy graphql-ws protocol (subscriptions-transport-ws) still works for old clients."""
+    ws_url = url.replace("http", "ws") + "/graphql"
+    async with websockets.connect(ws_url, subprotocols=["graphql-ws"]) as ws:
+        assert ws.subprotocol == "graphql-ws"
+        await ws.send(
+            json.dumps({"type": "connection_init", "payload": {"Authorization": f"Bearer {key}"}})
+        )
+        assert json.loads(await asyncio.wait_for(ws.recv(), 10))["type"] == "connection_ack"
+        query = "subscription($m: ID!) { smsDeliveryStatus(messageId: $m) { status } }"
+        await ws.send(
+            json.dumps(
+                {
+                    "id": "1",
+                    "type": "start",
+                    "payload": {"query": query, "variables": {"m": message_id}},
+                }
+            )
+        )
+        while True:
+            frame = json.loads(await asyncio.wait_for(ws.recv(), 10))
+            if frame["type"] != "ka":
+                break
+        assert frame["type"] == "data", frame
+        assert frame["payload"]["data"]["smsDeliveryStatus"]["status"] == "DELIVERED"
 
 
 async def websocket_checks(url: str, key: str) -> None:
