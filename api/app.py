@@ -22,6 +22,7 @@ from domain.db import close_database, open_database
 from domain.dispatcher import Dispatcher
 from domain.runtime import Runtime
 from domain.settings import Settings
+from domain.smpp_receipts import SmppReceipts
 
 log = logging.getLogger("smsauth.app")
 
@@ -77,12 +78,15 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
         await runtime.bus.start()
         dispatcher = Dispatcher(runtime)
         app.state.dispatcher = dispatcher
+        app.state.smpp_receipts = smpp_receipts = SmppReceipts(runtime)
         if settings.dispatcher:
             runtime.on_queued = dispatcher.wake
             dispatcher.start()
+            smpp_receipts.start()
         try:
             yield
         finally:
+            await smpp_receipts.stop()
             await dispatcher.stop()
             await runtime.bus.close()
             await runtime.close()

@@ -62,6 +62,7 @@ async def _worker(batch: int) -> int:
     from domain.db import close_database, open_database
     from domain.dispatcher import Dispatcher
     from domain.runtime import Runtime
+    from domain.smpp_receipts import SmppReceipts
 
     settings = Settings.from_env()
     runtime = Runtime.from_settings(settings)
@@ -74,8 +75,11 @@ async def _worker(batch: int) -> int:
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
     dispatcher.start()
+    smpp_receipts = SmppReceipts(runtime)
+    smpp_receipts.start()
     print("smsauth worker sending queued messages", file=sys.stderr, flush=True)
     await stop.wait()
+    await smpp_receipts.stop()
     await dispatcher.stop()
     await runtime.bus.close()
     await runtime.close()

@@ -7,6 +7,8 @@ at most the gateway's timeout. A connection that fails, times out or is dropped 
 ``TransportError``; a refusal by the SMSC is ``Rejected``, or ``Unavailable`` for the statuses that
 say "try later" (throttled, queue full, system error). The PDUs are in ``providers.smpp_codec``,
 the text encoding in ``providers.smpp_text`` and the session I/O in ``providers.smpp_session``.
+Delivery receipts do not come back on this session: with REGISTERED_DELIVERY on, the process that
+sends keeps a receiver bound to the same SMSC for them (``providers.smpp_receipts``).
 """
 
 import secrets
@@ -118,7 +120,8 @@ class SmppProvider(BaseProvider):
         name="SMPP (SMSC)",
         url_editable=False,
         description="Sends through an SMS center (SMSC) with SMPP 3.4: one session per message, "
-        "bound as a transmitter. The SMPP credentials are the parameters SYSTEM_ID and PASSWORD; "
+        "bound as a transmitter; with delivery receipts on, a receiver session stays bound to "
+        "take them. The SMPP credentials are the parameters SYSTEM_ID and PASSWORD; "
         "the account's user name and password, URL and proxy are not used. The source address "
         "is S_ADDR, else the sender ID.",
         parameters=(
@@ -182,7 +185,8 @@ class SmppProvider(BaseProvider):
                 label="Delivery receipts",
                 kind="boolean",
                 default=True,
-                help="Ask the SMSC for a delivery receipt for each message (registered_delivery).",
+                help="Ask the SMSC for a delivery receipt for each message (registered_delivery) "
+                "and keep a receiver session bound (bind_receiver, same credentials) to take them.",
             ),
         ),
     )

@@ -1,10 +1,11 @@
-"""SMPP 3.4 PDUs for an ESME that binds as a transmitter: encoding, decoding and status names.
+"""SMPP 3.4 PDUs for an ESME bound as a transmitter or receiver: encoding, decoding, status names.
 
 A PDU is a 16-octet header (command_length, command_id, command_status, sequence_number, all
 big-endian unsigned 32-bit integers) followed by a body of C-octet strings (ASCII, NUL-terminated,
 each with a maximum size that includes the NUL), single octets and, in submit_sm and deliver_sm,
 one length-prefixed octet string. Optional parameters (TLVs) after the mandatory fields are kept
-as raw bytes. Message texts are encoded and split into parts in ``providers.smpp_text``.
+as raw bytes; ``parse_tlvs`` reads them by tag. Message texts are encoded and split into parts in
+``providers.smpp_text``.
 """
 
 import struct
@@ -17,6 +18,8 @@ INTERFACE_VERSION = 0x34
 
 # command_id values (a response is its request's id with the high bit set)
 GENERIC_NACK = 0x80000000
+BIND_RECEIVER = 0x00000001
+BIND_RECEIVER_RESP = 0x80000001
 BIND_TRANSMITTER = 0x00000002
 BIND_TRANSMITTER_RESP = 0x80000002
 SUBMIT_SM = 0x00000004
@@ -202,6 +205,16 @@ class BindTransmitterResp(Body):
 
 
 @dataclass(frozen=True)
+class BindReceiver(BindTransmitter):
+    command_id: ClassVar[int] = BIND_RECEIVER
+
+
+@dataclass(frozen=True)
+class BindReceiverResp(BindTransmitterResp):
+    command_id: ClassVar[int] = BIND_RECEIVER_RESP
+
+
+@dataclass(frozen=True)
 class SubmitSmResp(Body):
     command_id: ClassVar[int] = SUBMIT_SM_RESP
     layout: ClassVar = (("message_id", 65),)
@@ -284,8 +297,9 @@ class EnquireLinkResp(Body):
 BODIES: dict[int, type[Body]] = {
     cls.command_id: cls
     for cls in (
-        GenericNack, BindTransmitter, BindTransmitterResp, SubmitSm, SubmitSmResp, DeliverSm,
-        DeliverSmResp, Unbind, UnbindResp, EnquireLink, EnquireLinkResp,
+        GenericNack, BindTransmitter, BindTransmitterResp, BindReceiver, BindReceiverResp,
+        SubmitSm, SubmitSmResp, DeliverSm, DeliverSmResp, Unbind, UnbindResp, EnquireLink,
+        EnquireLinkResp,
     )
 }  # fmt: skip
 
@@ -308,6 +322,19 @@ class Pdu:
             HEADER.size + len(payload), self.command_id, self.status, self.sequence
         )
         return header + payload
+
+
+def parse_tlvs(data: bytes) -> dict[int, bytes]:
+    """Optional parameters by tag: each is a 16-bit tag, a 16-bit length and that many octets."""
+    tlvs, pos = {}, 0
+    while pos < len(data):
+        if pos + 4 > len(data):
+            raise PduError("an optional parameter ends inside its tag or length")
+        tag, length = struct.unpack_from(">HH", data, pos)
+        if pos + 4 + length > len(data):
+            raise PduError(f"optional parameter 0x{tag:04X} ends early")
+        tlvs[tag], pos = data[pos + 4 : pos + 4 + length], pos + 4 + length
+    return tlvs
 
 
 def pdu_length(header: bytes) -> int:

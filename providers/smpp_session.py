@@ -3,8 +3,9 @@
 ``open_session`` connects and yields a ``Session``; every way the connection can fail (refused,
 timed out, dropped, garbled) leaves it as ``TransportError``, and the connection is closed on the
 way out. While waiting for a response the session answers the SMSC's own requests: enquire_link,
-deliver_sm (refused with a temporary error: a transmitter takes no receipts), unbind (which ends
-the session) and unknown commands (generic_nack).
+deliver_sm (refused with a temporary error: the SMSC delivers it again later, to a bound
+receiver), unbind (which ends the session) and unknown commands (generic_nack). A receiver
+(``providers.smpp_receipts``) reads with ``receive`` and answers deliver_sm itself.
 """
 
 import asyncio
@@ -54,7 +55,27 @@ class Session:
             answers = pdu.command_id in (body.command_id | GENERIC_NACK, GENERIC_NACK)
             if answers and pdu.sequence == self._sequence:
                 return pdu
-            await self._answer(pdu)
+            await self.answer(pdu)
+
+    async def send(self, body: Body) -> None:
+        """Send a request without waiting for its response (``receive`` reads it)."""
+        self._sequence += 1
+        await self._send(Pdu(body, self._sequence))
+
+    async def reply(self, pdu: Pdu) -> None:
+        """Send a response to one of the SMSC's requests."""
+        await self._send(pdu)
+
+    async def receive(self, idle: float) -> Pdu | None:
+        """The next PDU, or None for an unknown command (answered). ``TimeoutError`` when none
+        starts within ``idle`` seconds (nothing is lost: read again); the rest of a PDU that has
+        started must come within the timeout, else ``TransportError``."""
+        async with asyncio.timeout(idle):
+            header = await self._reader.readexactly(HEADER.size)
+        try:
+            return await self._finish(header)
+        except TimeoutError:
+            raise TransportError(f"a PDU from the SMSC stalled for {self._timeout:g} s") from None
 
     async def unbind_quietly(self) -> None:
         """Unbind politely; the outcome is decided already, so a failure here changes nothing."""
@@ -72,6 +93,11 @@ class Session:
         """The next PDU, or None for a command we do not know (a request is answered first)."""
         async with asyncio.timeout(self._timeout):
             header = await self._reader.readexactly(HEADER.size)
+            return await self._finish(header)
+
+    async def _finish(self, header: bytes) -> Pdu | None:
+        """The PDU that starts with ``header``: its body is read within the timeout."""
+        async with asyncio.timeout(self._timeout):
             data = header + await self._reader.readexactly(pdu_length(header) - HEADER.size)
         _, command_id, _, sequence = HEADER.unpack_from(data)
         if command_id in BODIES:
@@ -80,8 +106,8 @@ class Session:
             await self._send(Pdu(GenericNack(), sequence, ESME_RINVCMDID))
         return None
 
-    async def _answer(self, pdu: Pdu) -> None:
-        """A request from the SMSC while we wait; stray responses are ignored."""
+    async def answer(self, pdu: Pdu) -> None:
+        """Answer a request from the SMSC (deliver_sm refused); stray responses are ignored."""
         if pdu.command_id == ENQUIRE_LINK:
             await self._send(Pdu(EnquireLinkResp(), pdu.sequence))
         elif pdu.command_id == DELIVER_SM:  # the SMSC should deliver it later, to a receiver
