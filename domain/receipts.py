@@ -65,8 +65,14 @@ async def _message_for(gateway: SmsGateway, receipt: Receipt) -> SmsMessage | No
     another gateway's provider may use the same message IDs.
     """
     match = Q()
-    if receipt.provider_message_id:
-        match |= Q(provider_message_id=receipt.provider_message_id)
+    part = receipt.provider_message_id
+    if part:  # a long SMS keeps its parts' IDs as "id1,id2": a receipt names one part
+        match |= (
+            Q(provider_message_id=part)
+            | Q(provider_message_id__startswith=f"{part},")
+            | Q(provider_message_id__endswith=f",{part}")
+            | Q(provider_message_id__contains=f",{part},")
+        )
     if _message_id(receipt.reference) is not None:
         match |= Q(id=_message_id(receipt.reference))
     if not match.children:

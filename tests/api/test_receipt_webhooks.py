@@ -126,3 +126,17 @@ async def test_admins_read_the_receipt_url_of_a_gateway(twilio, admin):
         "query($id: ID!) { smsGateway(id: $id) { receiptUrl } }", id=twilio["gateway"]["id"]
     )
     assert found["smsGateway"]["receiptUrl"] == twilio["callback"]
+
+
+async def test_a_receipt_for_one_part_of_a_long_message_finds_it(twilio, app, admin):
+    from domain import receipts
+    from domain.models import SmsGateway, SmsMessage
+    from providers.base import Receipt
+
+    row = await SmsMessage.first()
+    await SmsMessage.filter(id=row.id).update(provider_message_id="part-1,part-22,part-3")
+    gateway = await SmsGateway.get(id=row.gateway_id)
+    runtime = app.state.runtime
+    assert await receipts.apply(runtime, gateway, [Receipt("part-2", "DELIVERED")]) == 0
+    assert await receipts.apply(runtime, gateway, [Receipt("part-22", "DELIVERED")]) == 1
+    assert await status_of(admin) == "DELIVERED"
