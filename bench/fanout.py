@@ -8,7 +8,9 @@ over the `websockets` package; C connections carrying N/C subscriptions each, su
 follows message i mod M) on the watching instance and reads that process's VmRSS once every
 subscription has its first `next` frame. Then it posts signed Twilio "delivered" status callbacks
 for K messages to the sending instance at a fixed rate and records, for every subscriber of those
-messages, the time from just before the POST to the DELIVERED frame on that subscriber.
+messages, the time from just before the POST to the DELIVERED frame on that subscriber ("first
+subscriber": the earliest of a message's subscribers), and the servers' CPU seconds meanwhile.
+`--follow gateway` makes every subscription follow the gateway instead (each sees every event).
 
 Modes: `one` (one instance, SQLite, in-process bus), `redis` (two instances sharing a throwaway
 PostgreSQL database `smsauth_bench_<random>`, events over Redis) and `notify` (the same, events
@@ -18,6 +20,9 @@ databases and temporary files are removed in `finally`.
     /work/venv/bin/python bench/fanout.py --subscriptions 1000
     /work/venv/bin/python bench/fanout.py                     # 10,000 subscriptions, 100 sockets
     /work/venv/bin/python bench/fanout.py --modes one --follow gateway --subscriptions 200
+    /work/venv/bin/python bench/fanout.py --modes one --py-spy /tmp/prof  # profile the watcher
+
+Prints one JSON object per mode (with more detail: POST latency, CPU, problems) and a table.
 """
 
 import argparse
@@ -129,13 +134,14 @@ class Server:
     def __init__(self, env: dict[str, str], cwd: Path, port: int, name: str) -> None:
         self.url = f"http://127.0.0.1:{port}"
         self.log = cwd / f"{name}.log"
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "api.cli", "serve", "--port", str(port)],
-            cwd=cwd,
-            env=env,
-            stdout=self.log.open("w"),
-            stderr=subprocess.STDOUT,
-        )
+        with self.log.open("w") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "api.cli", "serve", "--port", str(port)],
+                cwd=cwd,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
 
     async def wait_ready(self, session: aiohttp.ClientSession) -> None:
         for _ in range(int(START_TIMEOUT / 0.1)):
@@ -253,8 +259,6 @@ class Subscribers:
                     self.established += 1
                     if self.established == len(self.follows):
                         self.all_established.set()
-                    if data["status"] != "DELIVERED":
-                        continue
                 if data["status"] != "DELIVERED":
                     continue
                 message = data["message"]["id"]
