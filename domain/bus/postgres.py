@@ -70,6 +70,7 @@ class PostgresBus(Hub):
         self.backend_pid: int | None = None
         self._conn: asyncpg.Connection | None = None
         self._listening: set[str] = set()
+        self._pending: dict[str, asyncio.Future] = {}
         self._lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
 
@@ -168,6 +169,18 @@ class PostgresBus(Hub):
             conn.terminate()
 
     async def _listen(self, channel: str) -> None:
+        """LISTEN once per channel: later subscribers return at once or share the LISTEN under
+        way, so a burst of subscribers does not queue on the lock (and time out) one by one."""
+        if channel in self._listening and self._ready.is_set():
+            return
+        pending = self._pending.get(channel)
+        if pending is None:
+            pending = asyncio.ensure_future(self._listen_once(channel))
+            self._pending[channel] = pending
+            pending.add_done_callback(lambda _: self._pending.pop(channel, None))
+        await asyncio.shield(pending)
+
+    async def _listen_once(self, channel: str) -> None:
         deadline = asyncio.get_running_loop().time() + self.options.timeout
         while True:
             await self._wait_ready(deadline)

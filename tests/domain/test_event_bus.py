@@ -450,3 +450,13 @@ def test_postgres_channel_identifiers_are_short_safe_and_distinct():
     names = {channel_identifier(f"tenant:{n}:sms:{uuid.uuid4()}") for n in range(100)}
     assert len(names) == 100
     assert all(len(name) <= 63 and name.isidentifier() and name.islower() for name in names)
+
+
+async def test_a_burst_of_subscribers_on_one_channel_all_become_live(bus: EventBus, channel: str):
+    """Thousands of clients following one tenant at once (a fan-out burst) must all get in."""
+    async with contextlib.AsyncExitStack() as stack:
+        enter = [stack.enter_async_context(bus.subscribe(channel)) for _ in range(2000)]
+        subscribers = await asyncio.wait_for(asyncio.gather(*enter), 30)
+        await bus.publish(channel, {"burst": True})
+        for events in subscribers[:: len(subscribers) // 20]:
+            assert await next_event(events) == {"burst": True}
