@@ -148,7 +148,8 @@ async def _send(runtime: Runtime, message: SmsMessage, gateway: SmsGateway | Non
     if provider is None:
         return Unavailable(f"the gateway type {gateway.type!r} is not installed")
     text = runtime.secret_box.decrypt(message.payload) if message.payload else ""
-    quota = provider.daily_quota(provider_config(gateway, runtime.secret_box))
+    config = provider_config(gateway, runtime.secret_box)  # decrypts the secrets once
+    quota = provider.daily_quota(config)
     if quota is not None and await _sent_today(gateway.id, clock.now()) > quota:
         return Rejected(f"the daily quota of {quota} messages is used up")
     outbound = OutboundMessage(
@@ -158,9 +159,7 @@ async def _send(runtime: Runtime, message: SmsMessage, gateway: SmsGateway | Non
         callback_url=runtime.callback_url(gateway.id),
     )
     try:
-        result = await provider.send(
-            outbound, provider_config(gateway, runtime.secret_box), runtime.transport
-        )
+        result = await provider.send(outbound, config, runtime.transport)
     except TransportError as exc:
         result = Unavailable(exc.reason)
     except Exception:  # a provider bug must not leave the message in SENDING
