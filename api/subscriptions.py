@@ -64,20 +64,24 @@ class Subscription:
         elif principal.user is not None:
             raise Forbidden("a user session token may follow its own challenges only")
 
-        async def relevant(message_pk: int, gateway: str | None) -> bool:
+        def wanted(message_pk: int, gateway: str | None) -> bool:
+            """The cheap filters, before any database read."""
             if wanted_message is not None and message_pk != wanted_message:
                 return False
-            if wanted_gateway is not None and gateway != str(wanted_gateway):
-                return False
-            if challenge is not None:
-                return await Challenge.filter(id=challenge.id, sms_id=message_pk).exists()
-            return True
+            return wanted_gateway is None or gateway == str(wanted_gateway)
+
+        async def relevant(message_pk: int) -> bool:
+            if challenge is None:
+                return True
+            return await Challenge.filter(id=challenge.id, sms_id=message_pk).exists()
 
         async with context.runtime.bus.subscribe(f"sms:{tenant_id}") as events:
             for row in await _current(tenant_id, wanted_message, challenge):
                 yield _event(row, None)
             async for event in events:
-                if not await relevant(event["message_id"], event.get("gateway_id")):
+                if not wanted(event["message_id"], event.get("gateway_id")):
+                    continue
+                if not await relevant(event["message_id"]):
                     continue
                 row = await MessageRow.get_or_none(id=event["message_id"], tenant_id=tenant_id)
                 if row is not None:

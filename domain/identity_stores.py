@@ -9,6 +9,7 @@ from tortoise.transactions import in_transaction
 
 from domain.errors import NotFound, ValidationFailed
 from domain.models import IdentityStore, SmsGateway
+from domain.names import clean_name
 from domain.sms_text import CODE_PLACEHOLDER
 from domain.unset import UNSET, is_set
 
@@ -35,15 +36,6 @@ class SmsAuthenticationFields:
     default_region: Any = UNSET
     enabled: Any = UNSET
     synchronous_sending: Any = UNSET
-
-
-def clean_name(name: Any, what: str) -> str:
-    cleaned = name.strip() if isinstance(name, str) else ""
-    if not cleaned:
-        raise ValidationFailed(f"{what} must not be empty", field="name")
-    if len(cleaned) > 200:
-        raise ValidationFailed(f"{what} is longer than 200 characters", field="name")
-    return cleaned
 
 
 async def list_stores(tenant_id: uuid.UUID) -> list[IdentityStore]:

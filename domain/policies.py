@@ -9,8 +9,9 @@ from tortoise.transactions import in_transaction
 
 from domain import clock
 from domain.errors import NotFound, ValidationFailed
-from domain.identity_stores import clean_name, get_store
+from domain.identity_stores import get_store
 from domain.models import SecurityRole, StoreUser
+from domain.names import clean_name
 from domain.phone import parse_phone, require_sms_capable
 from domain.unset import UNSET, is_set
 

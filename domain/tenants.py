@@ -6,24 +6,14 @@ from tortoise.transactions import in_transaction
 
 from domain import clock
 from domain.auth import KEY_PREFIX, format_token, new_secret
-from domain.errors import NotFound, ValidationFailed
+from domain.errors import NotFound
 from domain.models import ApiKey, Scope, Tenant
-
-
-def _clean_name(name: str | None, what: str, *, required: bool) -> str | None:
-    cleaned = (name or "").strip()
-    if not cleaned:
-        if required:
-            raise ValidationFailed(f"{what} must not be empty", field="name")
-        return None
-    if len(cleaned) > 200:
-        raise ValidationFailed(f"{what} is longer than 200 characters", field="name")
-    return cleaned
+from domain.names import clean_name
 
 
 async def create_tenant(name: str) -> tuple[Tenant, ApiKey, str]:
     """A new tenant and its first ADMIN key; the plain key is returned once and never stored."""
-    tenant_name = _clean_name(name, "the tenant name", required=True)
+    tenant_name = clean_name(name, "the tenant name")
     async with in_transaction():
         tenant = await Tenant.create(name=tenant_name)
         key, plain = await create_api_key(tenant.id, Scope.ADMIN, "initial admin key")
@@ -37,7 +27,7 @@ async def create_api_key(
     key = await ApiKey.create(
         tenant_id=tenant_id,
         scope=scope,
-        name=_clean_name(name, "the key name", required=False),
+        name=clean_name(name, "the key name", required=False),
         secret_hash=secret_hash,
     )
     return key, format_token(KEY_PREFIX, key.id, secret)
