@@ -30,6 +30,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "serve":
         import uvicorn
 
+        settings = Settings.from_env()
         uvicorn.run(
             "api.app:create_app",
             factory=True,
@@ -37,6 +38,9 @@ def main(argv: list[str] | None = None) -> int:
             port=args.port,
             workers=args.workers,
             log_level="info",
+            # The client IP (per-IP rate limits) comes from X-Forwarded-For of trusted proxies only.
+            proxy_headers=True,
+            forwarded_allow_ips=settings.trusted_proxies,
         )
         return 0
     if args.command == "worker":

@@ -23,6 +23,17 @@ class Settings:
     dispatcher: bool = True
     # How long past a gateway's timeout a claimed message stays leased to its dispatcher.
     lease_margin_seconds: float = 15.0
+    # Gateway URLs, proxies, SMTP and SMPP hosts may be private or loopback addresses (link-local
+    # and cloud metadata addresses are always refused). True for the embedded default.
+    allow_private_networks: bool = True
+    # The GraphQL schema may be introspected (GraphiQL needs it).
+    introspection: bool = True
+    # Larger request bodies are refused with HTTP 413.
+    max_body_bytes: int = 256 * 1024
+    # Browser origins allowed to call the API (CORS); empty allows none.
+    cors_origins: tuple[str, ...] = ()
+    # Peers whose X-Forwarded-For gives the client IP (comma-separated IPs or CIDRs, or "*").
+    trusted_proxies: str = "127.0.0.1"
 
     @property
     def is_sqlite(self) -> bool:
@@ -46,4 +57,13 @@ class Settings:
             graphiql=flag("SMSAUTH_GRAPHIQL", True),
             dispatcher=flag("SMSAUTH_DISPATCHER", True),
             lease_margin_seconds=float(env.get("SMSAUTH_LEASE_MARGIN_SECONDS") or 15.0),
+            allow_private_networks=flag("SMSAUTH_ALLOW_PRIVATE_NETWORKS", True),
+            introspection=flag("SMSAUTH_INTROSPECTION", True),
+            max_body_bytes=int(env.get("SMSAUTH_MAX_BODY_BYTES") or 256 * 1024),
+            cors_origins=tuple(
+                origin.strip().rstrip("/")
+                for origin in (env.get("SMSAUTH_CORS_ORIGINS") or "").split(",")
+                if origin.strip()
+            ),
+            trusted_proxies=env.get("SMSAUTH_TRUSTED_PROXIES") or "127.0.0.1",
         )

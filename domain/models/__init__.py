@@ -2,6 +2,7 @@
 
 One module per area; Tortoise finds the models here, under the app label "models"."""
 
+from domain.models.abuse import CountryHold, RateCounter
 from domain.models.flows import AuditEvent, Challenge, ChallengeStatus, SigningKey, UserSession
 from domain.models.gateways import GatewayCircuit, SmsGateway
 from domain.models.messages import (
@@ -20,10 +21,12 @@ __all__ = [
     "AuditEvent",
     "Challenge",
     "ChallengeStatus",
+    "CountryHold",
     "DeliveryStatus",
     "GatewayCircuit",
     "IdentityStore",
     "MessagePurpose",
+    "RateCounter",
     "Scope",
     "SecurityRole",
     "SigningKey",

@@ -28,6 +28,14 @@ class IdentityStore(Model):
     default_region = fields.CharField(max_length=2, null=True)
     # Send inside the request instead of through the outbox (the answer carries the outcome).
     synchronous_sending = fields.BooleanField(default=False)
+    # Calling codes (44, 1, ...) codes may be sent to; empty allows every country.
+    allowed_calling_codes = fields.JSONField(default=list, db_default="[]")
+    # Overrides of the default rate limits: [{"action", "scope", "windowSeconds", "max"}, ...].
+    rate_limits = fields.JSONField(default=list, db_default="[]")
+    # Hold a country when a tenant's sends there this hour exceed this many times the hourly
+    # average of the last day (0 turns the guard off) and at least velocity_minimum.
+    velocity_factor = fields.SmallIntField(default=10, db_default=10)
+    velocity_minimum = fields.IntField(default=100, db_default=100)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:

@@ -30,6 +30,7 @@ class ApiKey(Model):
     secret_hash = fields.CharField(max_length=64)
     created_at = fields.DatetimeField(auto_now_add=True)
     revoked_at = fields.DatetimeField(null=True)
+    expires_at = fields.DatetimeField(null=True)
 
     class Meta:
         table = "api_key"
