@@ -21,6 +21,7 @@ class Migration(migrations.Migration):
                 ('held_until', fields.DatetimeField(auto_now=False, auto_now_add=False)),
                 ('reason', fields.CharField(max_length=500)),
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('released_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
             ],
             options={'table': 'country_hold', 'app': 'models', 'unique_together': (('tenant', 'calling_code'),), 'pk_attr': 'id', 'table_description': 'New sends of a tenant to one calling code are held until a time, and why.'},
             bases=['Model'],

@@ -28,6 +28,8 @@ class CountryHold(Model):
     held_until = fields.DatetimeField()
     reason = fields.CharField(max_length=500)
     created_at = fields.DatetimeField()
+    # An admin released the hold: the guard does not hold the country again in that hour.
+    released_at = fields.DatetimeField(null=True)
 
     class Meta:
         table = "country_hold"
