@@ -48,11 +48,14 @@ async def migrate(config: dict[str, Any]) -> None:
     connection = get_connection("default")
     executor = MigrationExecutor(connection, config["apps"])
     if connection.capabilities.dialect == "postgres":
-        await connection.execute_query("SELECT pg_advisory_lock($1)", [MIGRATION_LOCK_ID])
-        try:
-            await executor.migrate()
-        finally:
-            await connection.execute_query("SELECT pg_advisory_unlock($1)", [MIGRATION_LOCK_ID])
+        # The lock lives on one session: hold that pooled connection for the whole migration
+        # (a connection handed back to asyncpg's pool is reset, which releases the lock).
+        async with connection.acquire_connection() as held:
+            await held.execute("SELECT pg_advisory_lock($1)", MIGRATION_LOCK_ID)
+            try:
+                await executor.migrate()
+            finally:
+                await held.execute("SELECT pg_advisory_unlock($1)", MIGRATION_LOCK_ID)
         return
     with _file_lock(config["connections"]["default"]):
         await executor.migrate()
