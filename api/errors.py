@@ -8,6 +8,7 @@ import strawberry
 
 from api.ids import encode
 from api.types.challenges import Challenge
+from api.types.common import RateLimitScope
 from api.types.messages import SmsMessage
 from domain import errors as domain
 
@@ -102,6 +103,12 @@ class SmsNotEnabledError(UserError):
     pass
 
 
+@strawberry.type(description="A rate limit or a country hold refuses the request for now.")
+class RateLimitedError(UserError):
+    retry_at: datetime = strawberry.field(description="When the request may be made again.")
+    scope: RateLimitScope = strawberry.field(description="The limit that refused it.")
+
+
 def to_user_error(error: domain.DomainError) -> UserError:
     """The union member for a domain error (``Unauthenticated`` never gets here)."""
     base = {"code": error.code, "message": error.message, "field": error.field}
@@ -125,6 +132,8 @@ def to_user_error(error: domain.DomainError) -> UserError:
         return InvalidCodeError(**base, attempts_left=error.attempts_left)
     if isinstance(error, domain.TooManyAttempts):
         return TooManyAttemptsError(**base, retry_at=error.retry_at)
+    if isinstance(error, domain.RateLimited):
+        return RateLimitedError(**base, retry_at=error.retry_at, scope=RateLimitScope(error.scope))
     if isinstance(error, domain.ResendTooSoon):
         return ResendTooSoonError(**base, available_at=error.available_at)
     member = {

@@ -9,10 +9,12 @@ from api.ids import decode_int, decode_uuid, encode
 from api.types.challenges import AuditEvent, AuditEventConnection, AuditEventEdge
 from api.types.common import DeliveryStatus, PageInfo
 from api.types.gateways import SmsGateway, SmsGatewayType
+from api.types.holds import SmsCountryHold
 from api.types.messages import SmsMessage, SmsMessageConnection, SmsMessageEdge
+from api.types.node import OurNodesOnly
 from api.types.stores import AuthenticationRequirements, IdentityStore
 from api.types.tenants import ApiKey, Tenant, Viewer
-from domain import audit, gateways, identity_stores, messaging, models, policies
+from domain import audit, gateways, identity_stores, messaging, models, policies, velocity
 from domain.errors import NotFound, ValidationFailed
 from domain.models import Scope
 from providers.registry import registered
@@ -22,7 +24,9 @@ MAX_PAGE = 100
 
 @strawberry.type
 class Query:
-    node: relay.Node | None = relay.node(description="Any object by its global ID.")
+    node: relay.Node | None = relay.node(
+        description="Any object by its global ID.", extensions=[OurNodesOnly()]
+    )
 
     @strawberry.field(description="The caller: its tenant and scopes.")
     async def viewer(self, info: Info) -> Viewer:
@@ -54,6 +58,13 @@ class Query:
             return SmsGateway.from_model(await gateways.get_gateway(principal.tenant_id, pk))
         except NotFound:
             return None
+
+    @strawberry.field(description="Countries the velocity guard holds now (SMS pumping defence).")
+    async def sms_country_holds(self, info: Info) -> list[SmsCountryHold]:
+        principal = ctx(info).require(Scope.ADMIN)
+        return [
+            SmsCountryHold.from_model(r) for r in await velocity.active_holds(principal.tenant_id)
+        ]
 
     @strawberry.field
     async def identity_stores(self, info: Info) -> list[IdentityStore]:

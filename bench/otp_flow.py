@@ -27,6 +27,10 @@ from aiohttp import web
 
 ROOT = Path(__file__).resolve().parents[1]
 GRAPHQL_ERRORS = "... on UserError { code message }"
+LIMITED = {
+    "SEND": ("PHONE_NUMBER", "USER", "CLIENT_IP", "TENANT", "COUNTRY"),
+    "VERIFY": ("PHONE_NUMBER", "USER", "CLIENT_IP"),
+}
 START_AUTH = f"""mutation($s: ID!, $u: String!) {{ startSmsAuthentication(input:
   {{identityStoreId: $s, userId: $u}}) {{ ... on Challenge {{ id }} {GRAPHQL_ERRORS} }} }}"""
 VERIFY_AUTH = f"""mutation($c: ID!, $k: String!) {{ verifySmsAuthentication(input:
@@ -112,9 +116,15 @@ async def prepare(session, url, key, gateway_url, users: int) -> str:
         session,
         url,
         key,
-        """mutation($s: ID!, $g: ID!) { configureSmsAuthentication(
+        """mutation($s: ID!, $g: ID!, $limits: [RateLimitInput!]) { configureSmsAuthentication(
         identityStoreId: $s, input: {gatewayId: $g, enabled: true, resendCooldownSeconds: 0,
-        maxAttempts: 5}) { __typename } }""",
+        maxAttempts: 5, velocityFactor: 0, rateLimits: $limits}) { __typename } }""",
+        # Capacity, not abuse defence: every limit still counts each request but never refuses.
+        limits=[
+            {"action": action, "scope": scope, "windowSeconds": 3600, "maximum": 10_000_000}
+            for action, scopes in LIMITED.items()
+            for scope in scopes
+        ],
         s=store,
         g=gw["id"],
     )

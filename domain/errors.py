@@ -113,3 +113,14 @@ class ResendTooSoon(DomainError):
     def __init__(self, available_at: Any) -> None:
         super().__init__(f"wait until {available_at.isoformat()} before asking for a new code")
         self.available_at = available_at
+
+
+class RateLimited(DomainError):
+    """A limit (or a country hold) refuses the request until ``retry_at``."""
+
+    code = "RATE_LIMITED"
+
+    def __init__(self, scope: str, retry_at: Any, message: str) -> None:
+        super().__init__(f"{message}; try again after {retry_at.isoformat()}")
+        self.scope = scope
+        self.retry_at = retry_at

@@ -10,6 +10,8 @@ from tortoise.transactions import in_transaction
 from domain.errors import NotFound, ValidationFailed
 from domain.models import IdentityStore, SmsGateway
 from domain.names import clean_name
+from domain.phone import is_calling_code
+from domain.rate_limits import clean_overrides
 from domain.sms_text import CODE_PLACEHOLDER
 from domain.unset import UNSET, is_set
 
@@ -18,6 +20,8 @@ LIMITS = {
     "code_ttl_seconds": (30, 86400, "codeTtlSeconds"),
     "max_attempts": (1, 20, "maxAttempts"),
     "resend_cooldown_seconds": (0, 3600, "resendCooldownSeconds"),
+    "velocity_factor": (0, 1000, "velocityFactor"),
+    "velocity_minimum": (1, 10_000_000, "velocityMinimum"),
 }
 MAX_TEXT_MESSAGE = 640
 
@@ -36,6 +40,10 @@ class SmsAuthenticationFields:
     default_region: Any = UNSET
     enabled: Any = UNSET
     synchronous_sending: Any = UNSET
+    allowed_calling_codes: Any = UNSET
+    rate_limits: Any = UNSET
+    velocity_factor: Any = UNSET
+    velocity_minimum: Any = UNSET
 
 
 async def list_stores(tenant_id: uuid.UUID) -> list[IdentityStore]:
@@ -96,6 +104,10 @@ async def configure_sms(
             setattr(store, attr, value)
     if is_set(changes.default_region):
         store.default_region = _region(changes.default_region)
+    if is_set(changes.allowed_calling_codes):
+        store.allowed_calling_codes = _calling_codes(changes.allowed_calling_codes)
+    if is_set(changes.rate_limits):
+        store.rate_limits = clean_overrides(changes.rate_limits or [])
     if is_set(changes.enabled) and changes.enabled is not None:
         store.sms_enabled = bool(changes.enabled)
     if is_set(changes.synchronous_sending) and changes.synchronous_sending is not None:
@@ -106,6 +118,20 @@ async def configure_sms(
         )
     await store.save()
     return store
+
+
+def _calling_codes(codes: Any) -> list[int]:
+    """Known country calling codes, each once, in order; None or [] allows every country."""
+    cleaned: list[int] = []
+    for index, code in enumerate(codes or []):
+        if not is_calling_code(code):
+            raise ValidationFailed(
+                f"{code!r} is not a country calling code (e.g. 44, 1, 49)",
+                field=f"allowedCallingCodes.{index}",
+            )
+        if code not in cleaned:
+            cleaned.append(code)
+    return cleaned
 
 
 def _text_message(text: Any) -> str:

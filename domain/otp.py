@@ -16,7 +16,7 @@ import pyotp
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
-from domain import audit, clock
+from domain import audit, clock, metrics
 from domain.auth import Principal
 from domain.errors import (
     CodeExpired,
@@ -41,8 +41,9 @@ from domain.models import (
     SmsMessage,
     StoreUser,
 )
-from domain.phone import mask, parse_phone, require_sms_capable
+from domain.phone import mask, parse_phone, require_allowed_country, require_sms_capable
 from domain.runtime import Runtime
+from domain.send_guard import admit_check, admit_send
 from domain.sms_text import render_code
 
 MAX_CODE_INPUT = 32
@@ -71,6 +72,7 @@ async def audited(principal: Principal, action: str) -> AsyncIterator[AuditNote]
 async def _audit(
     principal: Principal, action: str, outcome: str, note: AuditNote, detail: str | None
 ) -> None:
+    metrics.flow_step(action, outcome)
     await audit.record(
         principal,
         action,
@@ -91,9 +93,10 @@ async def start_enrollment(
         raw = phone or user.phone_number
         if not raw:
             raise ValidationFailed("give the phone number to enroll", field="phoneNumber")
-        number = require_sms_capable(parse_phone(raw, store.default_region)).e164
+        phone = require_sms_capable(parse_phone(raw, store.default_region))
+        number = require_allowed_country(phone, store.allowed_calling_codes).e164
         note.masked_phone = mask(number)
-        return await _challenge(runtime, store, user, number, MessagePurpose.ENROLLMENT)
+        return await _challenge(runtime, principal, store, user, number, MessagePurpose.ENROLLMENT)
 
 
 async def start_authentication(
@@ -105,7 +108,7 @@ async def start_authentication(
             raise NotEnrolled()
         note.masked_phone = mask(user.phone_number)
         return await _challenge(
-            runtime, store, user, user.phone_number, MessagePurpose.AUTHENTICATION
+            runtime, principal, store, user, user.phone_number, MessagePurpose.AUTHENTICATION
         )
 
 
@@ -141,6 +144,7 @@ async def resend_code(principal: Principal, runtime: Runtime, challenge_id: uuid
         if now < challenge.resend_available_at and not await _last_send_failed(challenge):
             raise ResendTooSoon(challenge.resend_available_at)
         store = await IdentityStore.get(id=challenge.identity_store_id)
+        await admit_send(runtime, principal, store, challenge.user_id, challenge.phone_number)
         async with in_transaction():
             moved = await Challenge.filter(id=challenge.id, counter=challenge.counter).update(
                 counter=challenge.counter + 1,
@@ -197,12 +201,18 @@ async def _user(principal: Principal, store_id: uuid.UUID, user_id: str) -> Stor
 
 
 async def _challenge(
-    runtime: Runtime, store: IdentityStore, user: StoreUser, number: str, purpose: MessagePurpose
+    runtime: Runtime,
+    principal: Principal,
+    store: IdentityStore,
+    user: StoreUser,
+    number: str,
+    purpose: MessagePurpose,
 ) -> Challenge:
     now = clock.now()
     latest = await Challenge.filter(user_id=user.id).order_by("-created_at").first()
     if latest and latest.status != ChallengeStatus.VERIFIED and now < latest.resend_available_at:
         raise ResendTooSoon(latest.resend_available_at)
+    await admit_send(runtime, principal, store, user.id, number)
     async with in_transaction():  # the challenge and its message (the outbox row) together
         await Challenge.filter(user_id=user.id, status=ChallengeStatus.PENDING).update(
             status=ChallengeStatus.SUPERSEDED
@@ -312,6 +322,8 @@ async def _verify(
     now = clock.now()
     if now >= challenge.expires_at:
         raise CodeExpired()
+    store = await IdentityStore.get(id=challenge.identity_store_id)
+    await admit_check(runtime, principal, store, challenge.user_id, challenge.phone_number)
     claimed = await Challenge.filter(
         id=challenge.id, status=ChallengeStatus.PENDING, attempts_left__gt=0
     ).update(attempts_left=F("attempts_left") - 1)
@@ -334,7 +346,6 @@ async def _verify(
             raise CodeExpired("the code was used already; start again")
         return challenge
     if challenge.attempts_left <= 0:
-        store = await IdentityStore.get(id=challenge.identity_store_id)
         retry_at = now + timedelta(seconds=store.resend_cooldown_seconds)
         await Challenge.filter(id=challenge.id, status=ChallengeStatus.PENDING).update(
             status=ChallengeStatus.LOCKED, resend_available_at=retry_at

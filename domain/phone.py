@@ -26,6 +26,7 @@ class Phone:
     e164: str
     region: str | None
     number_type: int
+    calling_code: int = 0
 
     @property
     def masked(self) -> str:
@@ -51,6 +52,7 @@ def parse_phone(raw: str, default_region: str | None = None) -> Phone:
         e164=phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164),
         region=phonenumbers.region_code_for_number(number),
         number_type=phonenumbers.number_type(number),
+        calling_code=number.country_code,
     )
 
 
@@ -60,6 +62,26 @@ def require_sms_capable(phone: Phone) -> Phone:
     if reason:
         raise InvalidPhoneNumber(f"{reason} cannot receive SMS codes")
     return phone
+
+
+def require_allowed_country(phone: Phone, allowed_calling_codes: list[int] | None) -> Phone:
+    """Refuse numbers outside a store's allowed countries (an empty list allows all)."""
+    if allowed_calling_codes and phone.calling_code not in allowed_calling_codes:
+        allowed = ", ".join(f"+{code}" for code in sorted(allowed_calling_codes))
+        raise InvalidPhoneNumber(
+            f"numbers with country code +{phone.calling_code} are not allowed here "
+            f"(allowed: {allowed})"
+        )
+    return phone
+
+
+def calling_code_of(e164: str) -> int:
+    return phonenumbers.parse(e164).country_code
+
+
+def is_calling_code(code: object) -> bool:
+    """A country calling code that ``phonenumbers`` knows (44, 1, 49, ...)."""
+    return isinstance(code, int) and code in phonenumbers.COUNTRY_CODE_TO_REGION_CODE
 
 
 def mask(e164: str) -> str:

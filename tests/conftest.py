@@ -105,12 +105,15 @@ async def http(app: Any) -> AsyncIterator[httpx.AsyncClient]:
 class GraphQLClient:
     """Posts GraphQL documents with one bearer token and keeps every response body it saw."""
 
-    def __init__(self, http: httpx.AsyncClient, token: str | None) -> None:
-        self.http, self.token = http, token
+    def __init__(
+        self, http: httpx.AsyncClient, token: str | None, headers: dict[str, str] | None = None
+    ) -> None:
+        self.http, self.token, self.headers = http, token, headers or {}
         self.seen: list[str] = []
 
     async def execute(self, query: str, **variables: Any) -> dict[str, Any]:
         headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        headers.update(self.headers)
         response = await self.http.post(
             "/graphql", json={"query": query, "variables": variables}, headers=headers
         )

@@ -1,5 +1,7 @@
 """Mutations on identity stores and their SMS authentication settings."""
 
+from typing import Any
+
 import strawberry
 from strawberry.types import Info
 
@@ -7,7 +9,7 @@ from api.context import ctx
 from api.errors import as_result, result_union
 from api.ids import decode_uuid
 from api.mutations.inputs import to_fields
-from api.types.common import Deleted
+from api.types.common import Deleted, RateLimitAction, RateLimitScope
 from api.types.stores import IdentityStore
 from domain import identity_stores
 from domain.identity_stores import SmsAuthenticationFields
@@ -22,6 +24,14 @@ ConfigureSmsAuthenticationResult = result_union("ConfigureSmsAuthenticationResul
 @strawberry.input
 class IdentityStoreInput:
     name: str | None = strawberry.UNSET
+
+
+@strawberry.input(description="At most `maximum` requests per `windowSeconds` (from the first).")
+class RateLimitInput:
+    action: RateLimitAction
+    scope: RateLimitScope
+    window_seconds: int
+    maximum: int
 
 
 @strawberry.input(description="Omitted fields keep their value; a null gateway unlinks it.")
@@ -44,6 +54,37 @@ class SmsAuthenticationInput:
         description="Send codes inside the request (its answer carries gateway failures) "
         "instead of through the outbox, which answers at once with the message QUEUED.",
     )
+    allowed_calling_codes: list[int] | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Country calling codes codes may be sent to (44, 1, ...); [] allows all.",
+    )
+    rate_limits: list[RateLimitInput] | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Replaces the store's overrides; limits not given keep their defaults.",
+    )
+    velocity_factor: int | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Hold a country when this hour's sends exceed this many times the last "
+        "day's hourly average (0 turns the guard off).",
+    )
+    velocity_minimum: int | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Sends per hour to one country that never trigger the velocity guard.",
+    )
+
+
+def _overrides(limits: list[RateLimitInput] | None) -> Any:
+    if limits is strawberry.UNSET or limits is None:
+        return limits
+    return [
+        {
+            "action": limit.action.value,
+            "scope": limit.scope.value,
+            "windowSeconds": limit.window_seconds,
+            "maximum": limit.maximum,
+        }
+        for limit in limits
+    ]
 
 
 def store_pk(id: strawberry.ID, field: str = "id"):
@@ -102,6 +143,7 @@ class IdentityStoreMutations:
                 SmsAuthenticationFields,
                 gateway_id=_gateway(input.gateway_id, "gatewayId"),
                 backup_gateway_id=_gateway(input.backup_gateway_id, "backupGatewayId"),
+                rate_limits=_overrides(input.rate_limits),
             )
             row = await identity_stores.configure_sms(
                 principal.tenant_id, store_pk(identity_store_id, "identityStoreId"), changes

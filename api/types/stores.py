@@ -7,16 +7,26 @@ import strawberry
 from strawberry import relay
 
 from api.ids import encode
-from api.types.common import SmsRequirement
+from api.types.common import RateLimitAction, RateLimitScope, SmsRequirement
 from api.types.node import TenantNode
 from domain import models
 from domain.phone import mask
+from domain.rate_limits import effective_limits
 
 
 @strawberry.type
 class GatewayRef:
     id: strawberry.ID
     name: str
+
+
+@strawberry.type(description="At most `maximum` requests per `windowSeconds` (from the first).")
+class RateLimit:
+    action: RateLimitAction
+    scope: RateLimitScope
+    window_seconds: int
+    maximum: int
+    is_default: bool = strawberry.field(description="Not overridden by the store.")
 
 
 @strawberry.type(description="How SMS codes are sent and checked for one identity store.")
@@ -29,6 +39,14 @@ class SmsAuthentication:
     resend_cooldown_seconds: int
     default_region: str | None
     synchronous_sending: bool
+    allowed_calling_codes: list[int] = strawberry.field(
+        description="Country calling codes codes may be sent to; empty allows every country."
+    )
+    rate_limits: list[RateLimit] = strawberry.field(
+        description="Every limit in force: the defaults and the store's overrides."
+    )
+    velocity_factor: int
+    velocity_minimum: int
 
 
 @strawberry.type(description="A security role and its SMS authentication policy.")
@@ -90,6 +108,19 @@ class IdentityStore(TenantNode):
                 resend_cooldown_seconds=row.resend_cooldown_seconds,
                 default_region=row.default_region,
                 synchronous_sending=row.synchronous_sending,
+                allowed_calling_codes=list(row.allowed_calling_codes or []),
+                rate_limits=[
+                    RateLimit(
+                        action=RateLimitAction(limit.action),
+                        scope=RateLimitScope(limit.scope),
+                        window_seconds=limit.window_seconds,
+                        maximum=limit.maximum,
+                        is_default=limit.is_default,
+                    )
+                    for limit in effective_limits(row.rate_limits)
+                ],
+                velocity_factor=row.velocity_factor,
+                velocity_minimum=row.velocity_minimum,
             ),
         )
 

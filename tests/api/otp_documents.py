@@ -7,9 +7,10 @@ FIELDS = {
     "GatewayUnavailableError": "reason challenge { id }",
     "GatewayRejectedError": "providerReason challenge { id }",
     "InvalidPhoneNumberError": "reason",
+    "RateLimitedError": "retryAt scope",
 }
-SEND = ("ResendTooSoonError", "GatewayUnavailableError", "GatewayRejectedError")
-CODE = ("InvalidCodeError", "TooManyAttemptsError")
+SEND = ("ResendTooSoonError", "GatewayUnavailableError", "GatewayRejectedError", "RateLimitedError")
+CODE = ("InvalidCodeError", "TooManyAttemptsError", "RateLimitedError")
 
 
 def errors(*types: str) -> str:
@@ -78,3 +79,13 @@ query($user: String, $first: Int) {
     pageInfo { hasNextPage }
   }
 }"""
+
+DELIVERY_STATUS = """
+subscription($messageId: ID, $challengeId: ID, $gatewayId: ID) {
+  smsDeliveryStatus(messageId: $messageId, challengeId: $challengeId, gatewayId: $gatewayId) {
+    message { id to status gateway { id } } status detail
+  }
+}"""
+
+REVOKE_SESSION = f"""
+mutation($id: ID) {{ revokeUserSession(id: $id) {{ ... on Deleted {{ id }} {errors()} }} }}"""

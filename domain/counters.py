@@ -1,0 +1,174 @@
+"""Shared counters for rate limits and the velocity guard: in the database, or in Redis.
+
+Two operations, both atomic across every instance that shares the store:
+
+- ``take(checks, now)``: each check is a counter with a maximum and a window that starts at the
+  counter's first hit. If any counter is at its maximum, nothing is counted and the refusing
+  check comes back with the time its window ends; otherwise every counter counts one.
+- ``add(key, now, keep)`` / ``read(keys, now)``: plain tallies kept for ``keep`` (the velocity
+  guard's hourly buckets, whose keys name their hour).
+
+Windows run on ``domain.clock`` (an injected clock in tests), never on the store's own clock.
+Redis is used when ``SMSAUTH_REDIS_URL`` is set, so every instance shares one count; otherwise the
+``rate_counter`` table, which instances share when they share the database.
+"""
+
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from tortoise.expressions import F
+from tortoise.transactions import in_transaction
+
+from domain.models import RateCounter
+
+#: Expired rows of the table are swept on every this many ``take`` calls of a process.
+SWEEP_EVERY = 500
+
+
+@dataclass(frozen=True)
+class Check:
+    key: str
+    maximum: int
+    window: timedelta
+
+
+@dataclass(frozen=True)
+class Refusal:
+    check: Check
+    retry_at: datetime
+
+
+class Counters(Protocol):
+    async def take(self, checks: Sequence[Check], now: datetime) -> Refusal | None: ...
+
+    async def add(self, key: str, now: datetime, keep: timedelta) -> None: ...
+
+    async def read(self, keys: Sequence[str], now: datetime) -> dict[str, int]: ...
+
+    async def close(self) -> None: ...
+
+
+class _Refused(Exception):
+    def __init__(self, refusal: Refusal) -> None:
+        self.refusal = refusal
+
+
+class DatabaseCounters:
+    """Counters in the ``rate_counter`` table; conditional UPDATEs make them race-free."""
+
+    def __init__(self) -> None:
+        self._calls = itertools.count(1)
+
+    async def take(self, checks: Sequence[Check], now: datetime) -> Refusal | None:
+        ordered = sorted(checks, key=lambda c: c.key)  # one lock order: no deadlocks
+        keys = [c.key for c in ordered]
+        try:
+            async with in_transaction():
+                await RateCounter.bulk_create(
+                    [RateCounter(key=c.key, count=0, expires_at=now) for c in ordered],
+                    ignore_conflicts=True,
+                )
+                for check in ordered:  # a window that ended starts again at this hit
+                    await RateCounter.filter(key=check.key, expires_at__lte=now).update(
+                        count=0, expires_at=now + check.window
+                    )
+                for check in ordered:
+                    counted = await RateCounter.filter(
+                        key=check.key, count__lt=check.maximum
+                    ).update(count=F("count") + 1)
+                    if not counted:
+                        row = await RateCounter.get(key=check.key)
+                        raise _Refused(Refusal(check, row.expires_at))
+        except _Refused as refused:
+            return refused.refusal
+        finally:
+            if next(self._calls) % SWEEP_EVERY == 0:
+                await RateCounter.filter(expires_at__lt=now, key__not_in=keys).delete()
+        return None
+
+    async def add(self, key: str, now: datetime, keep: timedelta) -> None:
+        async with in_transaction():
+            await RateCounter.bulk_create(
+                [RateCounter(key=key, count=0, expires_at=now + keep)], ignore_conflicts=True
+            )
+            await RateCounter.filter(key=key).update(count=F("count") + 1)
+
+    async def read(self, keys: Sequence[str], now: datetime) -> dict[str, int]:
+        rows = await RateCounter.filter(key__in=list(keys), expires_at__gt=now).values_list(
+            "key", "count"
+        )
+        return dict(rows)
+
+    async def close(self) -> None:
+        return None
+
+
+#: Refuse when any counter is full (nothing counted), else count one on each: atomic in Redis.
+#: KEYS: counters; ARGV[1]: now in ms; then per key: maximum, window in ms.
+TAKE_SCRIPT = """
+local now = tonumber(ARGV[1])
+for i, key in ipairs(KEYS) do
+  local v = redis.call('HMGET', key, 'n', 'exp')
+  local n, exp = tonumber(v[1] or '0'), tonumber(v[2] or '0')
+  if exp > now and n >= tonumber(ARGV[2 * i]) then return {i, exp} end
+end
+for i, key in ipairs(KEYS) do
+  local window = tonumber(ARGV[2 * i + 1])
+  local exp = tonumber(redis.call('HGET', key, 'exp') or '0')
+  if exp <= now then
+    redis.call('HSET', key, 'n', 1, 'exp', now + window)
+  else
+    redis.call('HINCRBY', key, 'n', 1)
+  end
+  redis.call('PEXPIRE', key, window + 60000)
+end
+return {0, 0}
+"""
+
+KEY_PREFIX = "smsauth:counter:"
+
+
+def _ms(moment: datetime) -> int:
+    return int(moment.timestamp() * 1000)
+
+
+class RedisCounters:
+    """Counters in Redis hashes ``{n, exp}``; one Lua script checks and counts atomically."""
+
+    def __init__(self, url: str) -> None:
+        from redis import asyncio as redis  # optional dependency: imported only when used
+
+        self._client: Any = redis.from_url(url)
+        self._take = self._client.register_script(TAKE_SCRIPT)
+
+    async def take(self, checks: Sequence[Check], now: datetime) -> Refusal | None:
+        args: list[int] = [_ms(now)]
+        for check in checks:
+            args += [check.maximum, int(check.window.total_seconds() * 1000)]
+        index, expires = await self._take(keys=[KEY_PREFIX + c.key for c in checks], args=args)
+        if not index:
+            return None
+        retry_at = datetime.fromtimestamp(int(expires) / 1000, now.tzinfo)
+        return Refusal(checks[int(index) - 1], retry_at)
+
+    async def add(self, key: str, now: datetime, keep: timedelta) -> None:
+        async with self._client.pipeline(transaction=True) as pipe:
+            pipe.incr(KEY_PREFIX + key)
+            pipe.pexpire(KEY_PREFIX + key, int(keep.total_seconds() * 1000))
+            await pipe.execute()
+
+    async def read(self, keys: Sequence[str], now: datetime) -> dict[str, int]:
+        if not keys:
+            return {}
+        values = await self._client.mget([KEY_PREFIX + k for k in keys])
+        return {k: int(v) for k, v in zip(keys, values, strict=True) if v is not None}
+
+    async def close(self) -> None:
+        await self._client.aclose()
+
+
+def create_counters(redis_url: str | None) -> Counters:
+    return RedisCounters(redis_url) if redis_url else DatabaseCounters()
