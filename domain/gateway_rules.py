@@ -1,14 +1,23 @@
-"""Validation of a whole gateway draft against its type's declaration and the provider's checks."""
+"""Validation of a whole gateway draft against its type's declaration and the provider's checks.
 
+``check_destinations`` is the save-time half of the SSRF guard (``providers.destinations``): the
+URL, the proxy host and every parameter declared as a ``destination`` must be permitted hosts.
+"""
+
+import asyncio
+from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
 from urllib.parse import urlsplit
 
 from domain.errors import ValidationFailed
 from providers.base import GatewayConfig, GatewayType, Proxy
+from providers.destinations import DestinationPolicy, DestinationRefused, url_host
 from providers.registry import get_provider
 
 MAX_EXTENSION_PARAMETERS = 50
+#: How long saving a gateway waits for one host name to resolve.
+SAVE_RESOLVE_SECONDS = 3.0
 TEXT_LIMITS = {
     "name": 200,
     "url": 2000,
@@ -56,6 +65,49 @@ def validate_draft(draft: Any) -> Any:
     if problems:
         raise ValidationFailed(problems[0].message, field=problems[0].field)
     return draft
+
+
+async def check_destinations(draft: Any, policy: DestinationPolicy, stored: Any = None) -> None:
+    """Raise ``ValidationFailed`` ("... not a permitted destination (...)") on the first host of a
+    validated draft that the policy refuses.
+
+    IP literals are judged as written; a name is resolved (waiting at most SAVE_RESOLVE_SECONDS)
+    and every address must be permitted. A name that does not resolve now is accepted: DNS may
+    answer differently where and when the gateway sends, and sending checks again. The type's
+    own default URL is not checked, nor a host that the ``stored`` gateway has in the same field.
+    """
+    gtype = get_provider(draft.type).type
+    kept = (
+        set(_destinations(gtype, stored))
+        if stored is not None and stored.type == draft.type
+        else set()
+    )
+    for field, host in _destinations(gtype, draft):
+        if (field, host) in kept:
+            continue
+        try:
+            async with asyncio.timeout(SAVE_RESOLVE_SECONDS):
+                await policy.permitted(host, every=True)
+        except DestinationRefused as exc:
+            raise ValidationFailed(exc.reason, field=field) from None
+        except (OSError, TimeoutError):
+            continue  # not resolvable now: checked again when sending
+
+
+def _destinations(gtype: GatewayType, draft: Any) -> Iterator[tuple[str, str]]:
+    """(field, host) for each host the gateway connects to that its admin chose."""
+    host = url_host(draft.url) if draft.url != gtype.default_url else None
+    if host:
+        yield "url", host
+    proxy = draft.proxy or {}
+    for key in ("host", "domain"):
+        if proxy.get(key):
+            yield f"proxy.{key}", proxy[key]
+            break
+    for declared in gtype.parameters:
+        value = draft.parameters.get(declared.name, declared.default)
+        if declared.destination and isinstance(value, str) and value:
+            yield f"parameters.{declared.name}", value
 
 
 def config_of(gtype: GatewayType, draft: Any) -> GatewayConfig:

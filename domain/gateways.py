@@ -8,11 +8,12 @@ from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from domain.errors import GatewayInUse, NotFound, ValidationFailed
-from domain.gateway_rules import config_of, validate_draft
+from domain.gateway_rules import check_destinations, config_of, validate_draft
 from domain.models import IdentityStore, SmsGateway
 from domain.secret_box import SecretBox
 from domain.unset import UNSET, is_set
 from providers.base import GatewayConfig, GatewayType
+from providers.destinations import DestinationPolicy
 from providers.registry import get_provider
 
 #: Nullable text fields: an explicit null clears them.
@@ -92,11 +93,16 @@ async def get_gateway(tenant_id: uuid.UUID, gateway_id: uuid.UUID) -> SmsGateway
 
 
 async def create_gateway(
-    tenant_id: uuid.UUID, changes: GatewayFields, box: SecretBox
+    tenant_id: uuid.UUID,
+    changes: GatewayFields,
+    box: SecretBox,
+    destinations: DestinationPolicy | None = None,
 ) -> SmsGateway:
+    """Validate and store a new gateway; ``destinations`` is the process's SSRF policy (the
+    runtime transport's), the embedded default when not given."""
     if not is_set(changes.type) or not changes.type:
         raise ValidationFailed("choose a gateway type", field="type")
-    draft = await _validated(tenant_id, None, _apply(Draft(), changes))
+    draft = await _validated(tenant_id, None, _apply(Draft(), changes), destinations, None)
     async with in_transaction():
         if draft.is_default:
             await SmsGateway.filter(tenant_id=tenant_id, is_default=True).update(is_default=False)
@@ -107,10 +113,15 @@ async def create_gateway(
 
 
 async def update_gateway(
-    tenant_id: uuid.UUID, gateway_id: uuid.UUID, changes: GatewayFields, box: SecretBox
+    tenant_id: uuid.UUID,
+    gateway_id: uuid.UUID,
+    changes: GatewayFields,
+    box: SecretBox,
+    destinations: DestinationPolicy | None = None,
 ) -> SmsGateway:
     gateway = await get_gateway(tenant_id, gateway_id)
-    draft = await _validated(tenant_id, gateway.id, _apply(draft_of(gateway, box), changes))
+    stored = draft_of(gateway, box)
+    draft = await _validated(tenant_id, gateway.id, _apply(stored, changes), destinations, stored)
     async with in_transaction():
         if draft.is_default and not gateway.is_default:
             await SmsGateway.filter(tenant_id=tenant_id, is_default=True).update(is_default=False)
@@ -233,8 +244,17 @@ def _apply_parameters(draft: Draft, value: Any, changes: GatewayFields) -> dict[
     return {k: v for k, v in result.items() if v is not None}
 
 
-async def _validated(tenant_id: uuid.UUID, gateway_id: uuid.UUID | None, draft: Draft) -> Draft:
+async def _validated(
+    tenant_id: uuid.UUID,
+    gateway_id: uuid.UUID | None,
+    draft: Draft,
+    destinations: DestinationPolicy | None,
+    stored: Draft | None,
+) -> Draft:
     draft = validate_draft(draft)
+    # Hosts the gateway had already are not judged again: disabling or renaming a gateway whose
+    # host the policy refuses now must work (sending to it is refused anyway).
+    await check_destinations(draft, destinations or DestinationPolicy(), stored)
     clash = SmsGateway.filter(tenant_id=tenant_id, name=draft.name)
     if gateway_id is not None:
         clash = clash.exclude(id=gateway_id)

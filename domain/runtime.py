@@ -4,8 +4,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from domain.counters import Counters, create_counters
 from domain.secret_box import SecretBox, load_secret_box
 from domain.settings import Settings
+from providers.destinations import DestinationPolicy
 from providers.transport import HttpTransport
 
 
@@ -15,6 +17,8 @@ class Runtime:
     secret_box: SecretBox
     transport: HttpTransport = field(default_factory=HttpTransport)
     bus: Any = None  # domain.bus.EventBus, once started
+    # Rate-limit and velocity counters: Redis when configured, else the database.
+    counters: Counters = field(default_factory=lambda: create_counters(None))
     # Called after a message is queued (the in-process dispatcher's wake-up).
     on_queued: Callable[[], None] | None = None
 
@@ -24,7 +28,12 @@ class Runtime:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "Runtime":
-        return cls(settings=settings, secret_box=load_secret_box(settings))
+        return cls(
+            settings=settings,
+            secret_box=load_secret_box(settings),
+            counters=create_counters(settings.redis_url),
+            transport=HttpTransport(DestinationPolicy(settings.allow_private_networks)),
+        )
 
     def callback_url(self, gateway_id: object) -> str | None:
         """Where a gateway's delivery receipts go, when the server knows its public URL."""
@@ -36,3 +45,4 @@ class Runtime:
 
     async def close(self) -> None:
         await self.transport.close()
+        await self.counters.close()

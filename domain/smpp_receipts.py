@@ -96,7 +96,11 @@ class SmppReceipts:
             if account not in self._listeners:
                 first = str(gateways[0].id)  # names the receiver in the logs
                 listener = ReceiptListener(
-                    config, self._applier(account), gateway_id=first, **self._options
+                    config,
+                    self._applier(account),
+                    gateway_id=first,
+                    transport=self.runtime.transport,  # its policy guards the SMSC address
+                    **self._options,
                 )
                 self._listeners[account] = listener
                 listener.start()

@@ -37,6 +37,9 @@ class Parameter:
     help: str = ""
     kind: ParameterKind = "string"
     choices: tuple[str, ...] = ()
+    #: A host name or IP address smsauth connects to (an SMTP server, say): when a gateway is
+    #: saved it must be a permitted destination (``providers.destinations``), like the URL.
+    destination: bool = False
 
     def coerce(self, value: Any) -> Any:
         """Return the value in its declared kind, or raise ``ValueError`` saying what is wrong."""
@@ -232,9 +235,14 @@ class ConfigProblem:
 
 @runtime_checkable
 class Transport(Protocol):
-    """Outbound I/O a provider may use (HTTP today); handed in so providers stay testable."""
+    """Outbound I/O a provider may use; handed in so providers stay testable."""
 
     async def request(self, config: GatewayConfig, method: str, url: str, **kwargs: Any) -> Any: ...
+
+    async def permit(self, host: str, port: int) -> list[str]:
+        """The addresses of ``host`` a provider that opens its own connection (SMTP, SMPP) may
+        connect to; ``TransportError`` ("... not a permitted destination ...") when none."""
+        ...
 
 
 class Provider(Protocol):

@@ -129,6 +129,7 @@ class SmppProvider(BaseProvider):
                 name="SMSC_HOST",
                 label="SMSC host",
                 required=True,
+                destination=True,
                 help="Host name or IP address of the SMS center, without port.",
             ),
             _integer("SMSC_PORT", "SMSC port", "The SMSC's SMPP port, usually 2775.", 2775),
@@ -225,7 +226,7 @@ class SmppProvider(BaseProvider):
             return Rejected(f"cannot send this message through SMPP: {exc}")
         params = config.parameters
         host, port = params["SMSC_HOST"], int(params.get("SMSC_PORT") or 2775)
-        async with open_session(host, port, config.timeout_seconds) as session:
+        async with open_session(host, port, config.timeout_seconds, transport) as session:
             bound = await session.request(bind)
             if _failed(bound):
                 return _refusal("bind refused", bound)

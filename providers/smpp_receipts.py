@@ -18,7 +18,8 @@ ESME_RX_T_APPN when the callback failed, so that the SMSC delivers the receipt a
 that is no usable receipt (a message from a phone, say) is acknowledged and dropped. After
 ``idle_seconds`` without a PDU it sends enquire_link; when that goes unanswered for the timeout,
 or the connection drops, or the bind is refused, it binds again after an exponential backoff with
-jitter, bounded by ``backoff_seconds``. ``stop`` unbinds (briefly) and closes.
+jitter, bounded by ``backoff_seconds``; an SMSC address the ``transport`` does not permit (the SSRF
+guard) is such a failure. ``stop`` unbinds (briefly) and closes.
 """
 
 import asyncio
@@ -28,7 +29,7 @@ import random
 import re
 from collections.abc import Awaitable, Callable
 
-from providers.base import GatewayConfig, Receipt, ReceiptStatus, mask_numbers
+from providers.base import GatewayConfig, Receipt, ReceiptStatus, Transport, mask_numbers
 from providers.smpp_codec import (
     DELIVER_SM,
     ESME_ROK,
@@ -130,8 +131,10 @@ class ReceiptListener:
         gateway_id: str | None = None,
         idle_seconds: float = 30.0,
         backoff_seconds: tuple[float, float] = (1.0, 60.0),
+        transport: Transport | None = None,
     ) -> None:
         params = config.parameters
+        self._transport = transport  # its permit() guards the SMSC's address
         self._host, self._port = params["SMSC_HOST"], int(params.get("SMSC_PORT") or 2775)
         self._bind = BindReceiver(
             params["SYSTEM_ID"], params.get("PASSWORD") or "", params.get("SYSTEM_TYPE") or ""
@@ -176,7 +179,7 @@ class ReceiptListener:
 
     async def _session(self) -> None:
         """Bind and serve until the session fails (always by an exception)."""
-        async with open_session(self._host, self._port, self._timeout) as session:
+        async with open_session(self._host, self._port, self._timeout, self._transport) as session:
             answer = await session.request(self._bind)
             if answer.status != ESME_ROK or answer.command_id == GENERIC_NACK:
                 status = status_text(answer.status or ESME_RUNKNOWNERR)

@@ -1,10 +1,11 @@
 """An SMPP client session over asyncio streams: requests one at a time, each wait bounded.
 
-``open_session`` connects and yields a ``Session``; every way the connection can fail (refused,
-timed out, dropped, garbled) leaves it as ``TransportError``, and the connection is closed on the
-way out. While waiting for a response the session answers the SMSC's own requests: enquire_link,
-deliver_sm (refused with a temporary error: the SMSC delivers it again later, to a bound
-receiver), unbind (which ends the session) and unknown commands (generic_nack). A receiver
+``open_session`` connects to an address the transport permits (the SSRF guard) and yields a
+``Session``; every way the connection can fail (refused, not permitted, timed out, dropped,
+garbled) leaves it as ``TransportError``, and the connection is closed on the way out. While
+waiting for a response the session answers the SMSC's own requests: enquire_link, deliver_sm
+(refused with a temporary error: the SMSC delivers it again later, to a bound receiver), unbind
+(which ends the session) and unknown commands (generic_nack). A receiver
 (``providers.smpp_receipts``) reads with ``receive`` and answers deliver_sm itself.
 """
 
@@ -12,6 +13,8 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 
+from providers.base import Transport
+from providers.destinations import connect_socket
 from providers.smpp_codec import (
     BODIES,
     DELIVER_SM,
@@ -32,7 +35,7 @@ from providers.smpp_codec import (
     decode,
     pdu_length,
 )
-from providers.transport import TransportError
+from providers.transport import TransportError, permitted_addresses
 
 
 class Session:
@@ -124,11 +127,20 @@ class Session:
 
 
 @contextlib.asynccontextmanager
-async def open_session(host: str, port: int, timeout: float) -> AsyncIterator[Session]:
-    """A connected session that is closed on exit; connection failures raise TransportError."""
+async def open_session(
+    host: str, port: int, timeout: float, transport: Transport | None = None
+) -> AsyncIterator[Session]:
+    """A connected session that is closed on exit; connection failures raise TransportError.
+
+    The connection goes to an address of ``host`` that ``transport.permit`` allows (without a
+    transport, the embedded default policy), else nothing is connected and TransportError says
+    "... not a permitted destination ...".
+    """
     try:
         async with asyncio.timeout(timeout):
-            reader, writer = await asyncio.open_connection(host, port)
+            addresses = await permitted_addresses(transport, host, port)
+            sock = await connect_socket(addresses, port)
+            reader, writer = await asyncio.open_connection(sock=sock)
     except TimeoutError:
         raise TransportError(f"cannot connect to {host}:{port} within {timeout:g} s") from None
     except OSError as exc:

@@ -3,11 +3,13 @@
 As in privacyIDEA, ``MAILTO``, ``SUBJECT`` and ``BODY`` may hold the tags ``{phone}`` (the number in
 E.164) and ``{otp}`` (the message text); only those tags are replaced. The mail goes straight to
 the configured SMTP server with aiosmtplib (not through the HTTP transport, so no proxy), with the
-gateway's TLS check and timeout. Connection failures and timeouts raise ``TransportError``; SMTP
-replies 4xx are ``Unavailable`` and 5xx are ``Rejected``, with the server's reply as the reason.
+gateway's TLS check and timeout, on a socket connected to an address the transport permits
+(``transport.permit``, the SSRF guard). Connection failures and timeouts raise ``TransportError``;
+SMTP replies 4xx are ``Unavailable`` and 5xx are ``Rejected``, with the server's reply as reason.
 """
 
 import asyncio
+import socket
 import ssl
 from collections.abc import Mapping
 from email.message import EmailMessage
@@ -30,8 +32,9 @@ from providers.base import (
     Unavailable,
     mask_numbers,
 )
+from providers.destinations import connect_socket
 from providers.http import substitute
-from providers.transport import TransportError
+from providers.transport import TransportError, permitted_addresses
 
 SAMPLE_PHONE, SAMPLE_TEXT = "+447079692712", "123456"
 NOT_IN_ADDRESS = set(' \t\r\n<>,;:"()[]\\')
@@ -89,7 +92,11 @@ class SmtpProvider(BaseProvider):
         "set. The gateway's proxy is not used.",
         parameters=(
             Parameter(
-                name="SMTP_HOST", label="SMTP server", required=True, help="Host name or IP."
+                name="SMTP_HOST",
+                label="SMTP server",
+                required=True,
+                destination=True,
+                help="Host name or IP.",
             ),
             Parameter(
                 name="SMTP_PORT",
@@ -162,12 +169,14 @@ class SmtpProvider(BaseProvider):
         mail = compose(message, params, recipient)
         try:
             async with asyncio.timeout(config.timeout_seconds):
+                sock = await _connect(transport, host, port)
                 _, reply = await aiosmtplib.send(
                     mail,
                     sender=mailbox(params["MAILFROM"]),
                     recipients=[recipient],
-                    hostname=host,
-                    port=port,
+                    hostname=host,  # TLS checks the certificate against the name
+                    sock=sock,  # connected to an address the policy permits
+                    port=None,
                     username=config.username or None,
                     password=(config.password or "") if config.username else None,
                     use_tls=use_tls,
@@ -191,6 +200,15 @@ class SmtpProvider(BaseProvider):
         except aiosmtplib.SMTPException as exc:  # e.g. no STARTTLS or AUTH offered
             return Rejected(f"the mail server cannot take the message: {exc.message}")
         return Accepted(provider_message_id=mail["Message-ID"], detail=reply[:300] or None)
+
+
+async def _connect(transport: Transport, host: str, port: int) -> socket.socket:
+    """A socket connected to an address of the host that the transport permits."""
+    addresses = await permitted_addresses(transport, host, port)
+    try:
+        return await connect_socket(addresses, port)
+    except OSError:
+        raise TransportError(f"cannot connect to {host}:{port}") from None
 
 
 def _connection_failure(exc: Exception, host: str, port: int) -> str:

@@ -1,4 +1,9 @@
-"""The one HTTP engine every HTTP-based provider uses: proxy, TLS check and timeout per gateway."""
+"""The one HTTP engine every HTTP-based provider uses: proxy, TLS check and timeout per gateway.
+
+It also guards destinations (``providers.destinations``): a request goes only to addresses the
+process's ``DestinationPolicy`` permits, judged when the connection is made, and redirects are
+never followed. SMTP and SMPP ask ``permit`` for the addresses they may connect to.
+"""
 
 import asyncio
 import base64
@@ -10,7 +15,13 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
-from providers.base import GatewayConfig, Rejected, Unavailable, mask_numbers
+from providers.base import GatewayConfig, Rejected, Transport, Unavailable, mask_numbers
+from providers.destinations import (
+    DestinationPolicy,
+    DestinationRefused,
+    GuardedResolver,
+    url_host,
+)
 
 MAX_REPLY_BYTES = 64 * 1024
 PROXY_REFUSED = "the proxy requires valid credentials (HTTP 407)"
@@ -22,6 +33,29 @@ class TransportError(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+class DestinationNotPermitted(TransportError):
+    """The gateway's host is not a permitted destination; nothing was sent to it."""
+
+
+async def permit_destination(policy: DestinationPolicy, host: str, port: int) -> list[str]:
+    """The addresses of ``host`` to connect to, or ``TransportError``: "... not a permitted
+    destination (...)" when the policy permits none, "cannot resolve ..." when it has none."""
+    try:
+        return await policy.permitted(host, port)
+    except DestinationRefused as exc:
+        raise DestinationNotPermitted(exc.reason) from None
+    except OSError:
+        raise TransportError(f"cannot resolve {host}") from None
+
+
+async def permitted_addresses(transport: Transport | None, host: str, port: int) -> list[str]:
+    """``transport.permit(host, port)``; without a transport (a provider's unit tests) the
+    embedded default policy applies, which permits private networks."""
+    if transport is None:
+        return await permit_destination(DestinationPolicy(), host, port)
+    return await transport.permit(host, port)
 
 
 @dataclass(frozen=True)
@@ -121,19 +155,51 @@ def _proxy_headers(
 
 
 class HttpTransport:
-    """A lazily created, shared aiohttp session; one per process."""
+    """A lazily created, shared aiohttp session; one per process. ``policy`` says where requests
+    may go (the embedded default, which permits private networks, unless given)."""
 
-    def __init__(self) -> None:
+    def __init__(self, policy: DestinationPolicy | None = None) -> None:
+        self.policy = policy or DestinationPolicy()
         self._session: aiohttp.ClientSession | None = None
+        self._resolver: GuardedResolver | None = None
 
     def _client(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
+            self._resolver = GuardedResolver(self.policy)
             self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=200, ttl_dns_cache=300),
+                connector=aiohttp.TCPConnector(
+                    limit=200, ttl_dns_cache=300, resolver=self._resolver
+                ),
                 trust_env=False,
                 auto_decompress=True,
             )
         return self._session
+
+    async def permit(self, host: str, port: int) -> list[str]:
+        """The addresses of ``host`` a connection may go to; ``TransportError`` when there are
+        none ("... not a permitted destination (...)", "cannot resolve ...")."""
+        return await permit_destination(self.policy, host, port)
+
+    async def _check_destinations(self, config: GatewayConfig, url: str) -> None:
+        """What the connector's resolver cannot see: IP literals, and a proxy's target.
+
+        aiohttp skips the resolver for IP literals, and behind a proxy the proxy resolves the
+        gateway's name: so the name is resolved here and every address must be permitted.
+        """
+        proxy = url_host(config.proxy.address) if config.proxy else None
+        target = url_host(url)
+        for host in filter(None, (proxy, target)):
+            why = self.policy.host_refusal(host)
+            if why is not None:
+                raise DestinationNotPermitted(DestinationRefused(host, why).reason)
+        if proxy and target:
+            try:
+                async with asyncio.timeout(config.timeout_seconds):
+                    await self.policy.permitted(target, every=True)
+            except DestinationRefused as exc:
+                raise DestinationNotPermitted(exc.reason) from None
+            except (OSError, TimeoutError):
+                raise TransportError(f"cannot resolve {target}") from None
 
     async def request(
         self,
@@ -147,6 +213,7 @@ class HttpTransport:
         headers: Mapping[str, str] | None = None,
         auth: tuple[str, str] | None = None,
     ) -> HttpReply:
+        await self._check_destinations(config, url)
         proxy = config.proxy.address if config.proxy else None
         if auth:
             headers = {**(headers or {}), "Authorization": basic_auth(*auth)}
@@ -163,7 +230,7 @@ class HttpTransport:
                 proxy_headers=proxy_headers,
                 ssl=None if config.check_ssl else False,
                 timeout=aiohttp.ClientTimeout(total=config.timeout_seconds),
-                allow_redirects=False,
+                allow_redirects=False,  # a redirect could lead anywhere: its reply is the answer
             ) as response:
                 if proxy and response.status == 407:  # the proxy's answer, not the gateway's
                     raise TransportError(PROXY_REFUSED)
@@ -171,6 +238,10 @@ class HttpTransport:
                 return HttpReply(response.status, text, dict(response.headers))
         except TimeoutError:
             raise TransportError(f"no answer within {config.timeout_seconds:g} s") from None
+        except aiohttp.ClientConnectorDNSError as exc:
+            if isinstance(exc.os_error, DestinationRefused):
+                raise DestinationNotPermitted(exc.os_error.reason) from None
+            raise TransportError(f"cannot resolve {exc.host}") from None
         except aiohttp.ClientSSLError:
             raise TransportError("the gateway's TLS certificate was not accepted") from None
         except aiohttp.ClientProxyConnectionError:
@@ -187,3 +258,6 @@ class HttpTransport:
         if self._session is not None:
             await self._session.close()
             self._session = None
+        if self._resolver is not None:
+            await self._resolver.close()
+            self._resolver = None

@@ -88,8 +88,13 @@ class GatewayMutations:
         self, info: Info, input: SmsGatewayInput
     ) -> CreateSmsGatewayResult:
         async def run() -> SmsGateway:
-            principal, box = ctx(info).require(Scope.ADMIN), ctx(info).runtime.secret_box
-            row = await gateways.create_gateway(principal.tenant_id, _fields(input), box)
+            principal, runtime = ctx(info).require(Scope.ADMIN), ctx(info).runtime
+            row = await gateways.create_gateway(
+                principal.tenant_id,
+                _fields(input),
+                runtime.secret_box,
+                runtime.transport.policy,
+            )
             return SmsGateway.from_model(row)
 
         return await as_result(run)
@@ -99,9 +104,13 @@ class GatewayMutations:
         self, info: Info, id: strawberry.ID, input: SmsGatewayInput
     ) -> UpdateSmsGatewayResult:
         async def run() -> SmsGateway:
-            principal, box = ctx(info).require(Scope.ADMIN), ctx(info).runtime.secret_box
+            principal, runtime = ctx(info).require(Scope.ADMIN), ctx(info).runtime
             row = await gateways.update_gateway(
-                principal.tenant_id, _gateway_pk(id), _fields(input), box
+                principal.tenant_id,
+                _gateway_pk(id),
+                _fields(input),
+                runtime.secret_box,
+                runtime.transport.policy,
             )
             return SmsGateway.from_model(row)
 
