@@ -34,6 +34,8 @@ class Principal:
     # A user session token acts for this one user only: (identity store ID, user ID).
     user: tuple[uuid.UUID, str] | None = None
     session_id: uuid.UUID | None = None
+    # Where the request came from (per-IP rate limits); None for the system itself.
+    client_ip: str | None = None
 
     def require(self, scope: Scope) -> None:
         if scope not in self.scopes:
@@ -90,11 +92,15 @@ async def authenticate(token: str | None) -> Principal:
             raise Unauthenticated("the API key is not valid")
         if key.revoked_at is not None:
             raise Unauthenticated("the API key has been revoked")
+        if key.expires_at is not None and key.expires_at <= clock.now():
+            raise Unauthenticated("the API key has expired")
         return Principal(tenant_id=key.tenant_id, scopes=SCOPES_OF[Scope(key.scope)], key_id=key.id)
     session = await UserSession.get_or_none(id=token_id).select_related("user")
     if session is None or not hmac.compare_digest(session.secret_hash, hash_secret(secret)):
         raise Unauthenticated("the user token is not valid")
-    if session.revoked_at is not None or session.expires_at <= clock.now():
+    if session.revoked_at is not None:
+        raise Unauthenticated("the user token has been revoked")
+    if session.expires_at <= clock.now():
         raise Unauthenticated("the user token has expired")
     return Principal(
         tenant_id=session.tenant_id,

@@ -1,5 +1,7 @@
 """Mutations on the tenant's API keys."""
 
+from datetime import datetime
+
 import strawberry
 from strawberry.types import Info
 
@@ -19,6 +21,10 @@ RevokeApiKeyResult = result_union("RevokeApiKeyResult", Deleted)
 class ApiKeyInput:
     scope: ApiKeyScope
     name: str | None = None
+    expires_at: datetime | None = strawberry.field(
+        default=None,
+        description="When the key stops working (future, at most 2 years ahead); never if null.",
+    )
 
 
 @strawberry.type
@@ -28,13 +34,14 @@ class ApiKeyMutations:
         async def run() -> ApiKeyCreated:
             principal = ctx(info).require(Scope.ADMIN)
             row, plain = await tenants.create_api_key(
-                principal.tenant_id, Scope(input.scope.value), input.name
+                principal.tenant_id, Scope(input.scope.value), input.name, input.expires_at
             )
             return ApiKeyCreated(
                 id=strawberry.ID(encode("ApiKey", row.id)),
                 key=plain,
                 scope=input.scope,
                 name=row.name,
+                expires_at=row.expires_at,
             )
 
         return await as_result(run)

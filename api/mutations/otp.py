@@ -11,6 +11,7 @@ from api.errors import (
     InvalidCodeError,
     InvalidPhoneNumberError,
     NotEnrolledError,
+    RateLimitedError,
     ResendTooSoonError,
     SmsNotEnabledError,
     TooManyAttemptsError,
@@ -24,13 +25,18 @@ from api.types.common import Deleted
 from domain import assertions, otp, user_sessions
 from domain.phone import mask
 
-SEND_ERRORS = (ResendTooSoonError, GatewayRejectedError, GatewayUnavailableError)
-CODE_ERRORS = (InvalidCodeError, CodeExpiredError, TooManyAttemptsError)
+SEND_ERRORS = (
+    ResendTooSoonError,
+    RateLimitedError,
+    InvalidPhoneNumberError,
+    GatewayRejectedError,
+    GatewayUnavailableError,
+)
+CODE_ERRORS = (InvalidCodeError, CodeExpiredError, TooManyAttemptsError, RateLimitedError)
 
 StartSmsEnrollmentResult = result_union(
     "StartSmsEnrollmentResult",
     Challenge,
-    InvalidPhoneNumberError,
     SmsNotEnabledError,
     *SEND_ERRORS,
 )
@@ -46,6 +52,7 @@ VerifySmsAuthenticationResult = result_union(
 )
 RemoveSmsEnrollmentResult = result_union("RemoveSmsEnrollmentResult", Deleted, NotEnrolledError)
 CreateUserSessionResult = result_union("CreateUserSessionResult", UserSession)
+RevokeUserSessionResult = result_union("RevokeUserSessionResult", Deleted)
 
 
 @strawberry.input
@@ -188,6 +195,24 @@ class OtpMutations:
                 user_id,
                 ttl_seconds,
             )
-            return UserSession(token=token, expires_at=session.expires_at)
+            return UserSession(
+                id=strawberry.ID(encode("UserSession", session.id)),
+                token=token,
+                expires_at=session.expires_at,
+            )
+
+        return await as_result(run)
+
+    @strawberry.mutation(
+        description="End a user session at once: a SERVICE key any of its tenant's, a user token "
+        "itself only (sign-out; the ID may then be left out)."
+    )
+    async def revoke_user_session(
+        self, info: Info, id: strawberry.ID | None = None
+    ) -> RevokeUserSessionResult:
+        async def run() -> Deleted:
+            pk = decode_uuid(id, "UserSession", "user session") if id is not None else None
+            revoked = await user_sessions.revoke_session(ctx(info).caller(), pk)
+            return Deleted(id=strawberry.ID(encode("UserSession", revoked)))
 
         return await as_result(run)

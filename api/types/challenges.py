@@ -55,6 +55,7 @@ class Authentication:
 
 @strawberry.type(description="A token that runs one user's flows only. Shown once.")
 class UserSession:
+    id: strawberry.ID = strawberry.field(description="What revokeUserSession takes.")
     token: str
     expires_at: datetime
 

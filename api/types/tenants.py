@@ -28,6 +28,9 @@ class ApiKey:
     scope: ApiKeyScope
     created_at: datetime
     revoked_at: datetime | None
+    expires_at: datetime | None = strawberry.field(
+        description="When the key stops working; null if it never expires."
+    )
 
     @classmethod
     def from_model(cls, row: models.ApiKey) -> "ApiKey":
@@ -37,6 +40,7 @@ class ApiKey:
             scope=ApiKeyScope(row.scope),
             created_at=row.created_at,
             revoked_at=row.revoked_at,
+            expires_at=row.expires_at,
         )
 
 
@@ -46,3 +50,4 @@ class ApiKeyCreated:
     key: str
     scope: ApiKeyScope
     name: str | None
+    expires_at: datetime | None
