@@ -7,11 +7,14 @@ An unexpected exception is logged once with an error ID, and the client sees onl
 import logging
 import uuid
 from collections.abc import Iterator
+from typing import Any
 
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
+from strawberry.relay.types import GlobalIDValueError
 
-from domain.errors import DomainError
+from api import request_id
+from domain.errors import DomainError, NotFound
 
 log = logging.getLogger("smsauth.api")
 
@@ -21,6 +24,8 @@ def present(error: GraphQLError, debug: bool) -> GraphQLError:
     if original is None:  # syntax and validation errors: the client's own query, safe to show
         error.extensions = {**(error.extensions or {}), "code": "GRAPHQL_VALIDATION_FAILED"}
         return error
+    if isinstance(original, GlobalIDValueError):  # node(id:) given garbage or a non-node's ID
+        original = NotFound("object", field="id")
     if isinstance(original, DomainError):
         extensions = {"code": original.code}
         if original.field:
@@ -37,6 +42,7 @@ def present(error: GraphQLError, debug: bool) -> GraphQLError:
         error.path,
         type(original).__name__,
         exc_info=(type(original), original, original.__traceback__),
+        extra={"error_id": error_id, "request_id": request_id.current()},
     )
     message = f"Unexpected error (error ID {error_id})"
     if debug:
@@ -54,7 +60,14 @@ class ErrorPresentation(SchemaExtension):
 
     def on_operation(self) -> Iterator[None]:
         yield
-        result = self.execution_context.result
+        self._present(self.execution_context.result)
+
+    def on_stream_result(self, result: Any) -> Iterator[None]:
+        """Each event of a subscription, errors included, leaves the same way."""
+        self._present(result)
+        yield
+
+    def _present(self, result: Any) -> None:
         if result is not None and getattr(result, "errors", None):
             runtime = getattr(self.execution_context.context, "runtime", None)
             debug = bool(runtime and runtime.settings.debug)

@@ -6,7 +6,7 @@ from typing import Any
 import strawberry
 from strawberry import relay
 
-from api.ids import encode
+from api.ids import encode, int_keys
 from api.types.common import DeliveryStatus, PageInfo
 from api.types.node import TenantNode
 from domain import models
@@ -33,7 +33,7 @@ class SmsMessage(TenantNode):
 
     @classmethod
     def parse_ids(cls, ids: list[str]) -> list[Any]:
-        return [int(i) for i in ids if i.isdigit()]
+        return int_keys(ids)
 
     pk: relay.NodeID[str]
     to: str = strawberry.field(description="The recipient, masked: +44******2712.")

@@ -80,12 +80,22 @@ codes = st.one_of(
 )
 
 
+def refused_for_nul(text: str, body: dict) -> bool:
+    """Text holding NUL is refused before it runs (api/text_input.py), as a validation error."""
+    if "\x00" not in text:
+        return False
+    assert [e["extensions"]["code"] for e in body["errors"]] == ["GRAPHQL_VALIDATION_FAILED"]
+    return True
+
+
 async def test_any_phone_input_is_a_challenge_or_a_typed_error(setup, frozen_clock):
     s = setup
 
     async def check(phone: str) -> None:
-        frozen_clock.advance(seconds=31)  # past the resend cooldown
+        frozen_clock.advance(seconds=3601)  # past the resend cooldown and the rate limits
         body = await s.service.execute(START_ENROLLMENT, store=s.store, user="alice", phone=phone)
+        if refused_for_nul(phone, body):
+            return
         assert "errors" not in body, body
         answer = body["data"]["startSmsEnrollment"]
         assert "maskedPhoneNumber" in answer or answer["code"] in USER_ERROR_CODES, answer
@@ -99,12 +109,14 @@ async def test_any_code_input_is_a_typed_error_and_never_a_crash(setup, frozen_c
 
     async def check(code: str) -> None:
         if not state or state.get("done"):
-            frozen_clock.advance(seconds=31)
+            frozen_clock.advance(seconds=3601)  # past the rate limits
             started = await result(
                 s.service, START_ENROLLMENT, store=s.store, user="bob", phone=PHONE
             )
             state.update(id=started["id"], done=False, real=s.gateway.last_code())
         body = await s.service.execute(VERIFY_ENROLLMENT, challenge=state["id"], code=code)
+        if refused_for_nul(code, body):
+            return
         assert "errors" not in body, body
         answer = body["data"]["verifySmsEnrollment"]
         if "verifiedAt" in answer:

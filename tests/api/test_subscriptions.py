@@ -64,10 +64,10 @@ async def test_challenge_subscription_with_a_user_token(queued_store, app):
     bob = await result(s.service, START_ENROLLMENT, store=s.store, user="bob", phone=PHONE)
     async with subscribed(app, session["token"], c=bob["id"]) as stream:
         item = await asyncio.wait_for(anext(stream), 10)
-        assert item.errors and item.errors[0].original_error.code == "FORBIDDEN"
+        assert item.errors and item.errors[0].extensions["code"] == "FORBIDDEN"
     async with subscribed(app, session["token"]) as stream:  # everything: not for a user token
         item = await asyncio.wait_for(anext(stream), 10)
-        assert item.errors[0].original_error.code == "FORBIDDEN"
+        assert item.errors[0].extensions["code"] == "FORBIDDEN"
 
 
 async def test_another_tenant_sees_none_of_it(queued_store, app, other_admin):
@@ -88,4 +88,31 @@ async def test_foreign_message_id_is_not_found(queued_store, app, other_admin):
     challenge = await result(s.service, START_ENROLLMENT, store=s.store, user="alice", phone=PHONE)
     async with subscribed(app, other_admin.token, m=challenge["sms"]["id"]) as stream:
         item = await asyncio.wait_for(anext(stream), 10)
-        assert item.errors[0].original_error.code == "NOT_FOUND"
+        assert item.errors[0].extensions["code"] == "NOT_FOUND"
+
+
+async def first_errors(app, token: str, **variables) -> list:
+    async with subscribed(app, token, **variables) as stream:
+        item = await asyncio.wait_for(anext(stream), 10)
+    return [error.formatted for error in item.errors]
+
+
+async def test_subscription_errors_carry_their_code(queued_store, app):
+    errors = await first_errors(app, queued_store.service.token, m="U21zTWVzc2FnZTo5OTk=")
+    assert [e["extensions"]["code"] for e in errors] == ["NOT_FOUND"], errors
+
+
+async def test_an_unexpected_failure_in_a_subscription_is_masked(
+    queued_store, app, monkeypatch, caplog
+):
+    import api.subscriptions
+
+    async def broken(*args, **kwargs):
+        raise RuntimeError("secret-xyz in the database URL")
+
+    monkeypatch.setattr(api.subscriptions, "_current", broken)
+    s = queued_store
+    challenge = await result(s.service, START_ENROLLMENT, store=s.store, user="alice", phone=PHONE)
+    (error,) = await first_errors(app, s.service.token, m=challenge["sms"]["id"])
+    assert error["extensions"]["code"] == "INTERNAL" and "secret-xyz" not in str(error)
+    assert error["extensions"]["errorId"] in caplog.text
