@@ -117,3 +117,47 @@ query($first: Int, $after: String, $gatewayId: ID, $status: DeliveryStatus) {
     pageInfo { hasNextPage endCursor }
   }
 }"""
+
+NODE = """
+query($id: ID!) {
+  node(id: $id) {
+    __typename id
+    ... on SmsGateway { name }
+    ... on IdentityStore { name }
+    ... on SecurityRole { name }
+    ... on IdentityStoreUser { userId maskedPhoneNumber }
+    ... on SmsMessage { to status }
+  }
+}"""
+
+GATEWAY_BY_ID = """query($id: ID!) { smsGateway(id: $id) { id name } }"""
+
+STORE_BY_ID = """query($id: ID!) { identityStore(id: $id) { id name } }"""
+
+DELETE_ROLE = f"""
+mutation($id: ID!) {{ deleteSecurityRole(id: $id) {{ ... on Deleted {{ id }} {ERROR_FIELDS} }} }}"""
+
+CREATE_API_KEY = f"""
+mutation($input: ApiKeyInput!) {{
+  createApiKey(input: $input) {{ ... on ApiKeyCreated {{ id key scope name }} {ERROR_FIELDS} }}
+}}"""
+
+REVOKE_API_KEY = f"""
+mutation($id: ID!) {{ revokeApiKey(id: $id) {{ ... on Deleted {{ id }} {ERROR_FIELDS} }} }}"""
+
+API_KEYS = """{ apiKeys { id name scope revokedAt } }"""
+
+VIEWER = """{ viewer { tenant { id name } scopes } }"""
+
+GATEWAY_TYPES = """{ smsGatewayTypes { key name custom } }"""
+
+STORES = f"""{{ identityStores {{ {STORE_FIELDS} }} }}"""
+
+COUNTRY_HOLDS = """{ smsCountryHolds { callingCode heldUntil reason } }"""
+
+RELEASE_HOLD = f"""
+mutation($code: Int!) {{
+  releaseSmsCountryHold(callingCode: $code) {{
+    ... on SmsCountryHold {{ callingCode heldUntil reason }} {ERROR_FIELDS}
+  }}
+}}"""
