@@ -8,18 +8,29 @@ from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDept
 from strawberry.tools import merge_types
 
 from api.error_presentation import ErrorPresentation
+from api.introspection import IntrospectionSwitch
+from api.metrics import OperationMetrics
 from api.mutations.api_keys import ApiKeyMutations
+from api.mutations.country_holds import CountryHoldMutations
 from api.mutations.gateways import GatewayMutations
 from api.mutations.identity_stores import IdentityStoreMutations
 from api.mutations.otp import OtpMutations
 from api.mutations.policies import PolicyMutations
 from api.queries import Query
 from api.subscriptions import Subscription
+from api.text_input import NoNulInText
 from api.types import gateways, messages, stores
 
 Mutation = merge_types(
     "Mutation",
-    (GatewayMutations, IdentityStoreMutations, PolicyMutations, ApiKeyMutations, OtpMutations),
+    (
+        GatewayMutations,
+        IdentityStoreMutations,
+        PolicyMutations,
+        ApiKeyMutations,
+        OtpMutations,
+        CountryHoldMutations,
+    ),
 )
 
 
@@ -40,9 +51,12 @@ schema = Schema(
         messages.SmsMessage,
     ],
     extensions=[
+        OperationMetrics,
         partial(QueryDepthLimiter, max_depth=12),
         partial(MaxAliasesLimiter, max_alias_count=30),
         partial(MaxTokensLimiter, max_token_count=4000),
+        IntrospectionSwitch,
+        NoNulInText,
         ErrorPresentation,
     ],
 )

@@ -16,6 +16,7 @@ from api.ids import decode_int, decode_uuid
 from api.types.common import DeliveryStatus
 from api.types.messages import SmsMessage
 from domain.errors import Forbidden, NotFound
+from domain.metrics import subscription_open
 from domain.models import Challenge
 from domain.models import SmsMessage as MessageRow
 
@@ -75,7 +76,7 @@ class Subscription:
                 return True
             return await Challenge.filter(id=challenge.id, sms_id=message_pk).exists()
 
-        async with context.runtime.bus.subscribe(f"sms:{tenant_id}") as events:
+        async with subscription_open(), context.runtime.bus.subscribe(f"sms:{tenant_id}") as events:
             for row in await _current(tenant_id, wanted_message, challenge):
                 yield _event(row, None)
             async for event in events:

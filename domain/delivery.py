@@ -8,13 +8,14 @@ spent, or while its circuit breaker is open, the message moves to the store's ba
 
 import logging
 import random
+import time
 import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
 from tortoise.expressions import F, Q
 
-from domain import clock
+from domain import clock, metrics
 from domain.gateways import provider_config
 from domain.models import (
     AttemptOutcome,
@@ -69,6 +70,7 @@ async def advance(
     for name, value in changes.items():
         setattr(message, name, value)
     await publish(runtime, message, detail)
+    await metrics.message_reached(message.gateway_id, status)
     return True
 
 
@@ -158,6 +160,7 @@ async def _send(runtime: Runtime, message: SmsMessage, gateway: SmsGateway | Non
         reference=str(message.id),
         callback_url=runtime.callback_url(gateway.id),
     )
+    started = time.perf_counter()
     try:
         result = await provider.send(outbound, config, runtime.transport)
     except TransportError as exc:
@@ -166,6 +169,7 @@ async def _send(runtime: Runtime, message: SmsMessage, gateway: SmsGateway | Non
         error_id = uuid.uuid4().hex[:12]
         log.exception("provider %s failed, error ID %s", gateway.type, error_id)
         result = Unavailable(f"the {gateway.type} gateway type failed (error ID {error_id})")
+    metrics.send_finished(gateway.type, _outcome(result).value, started)
     if isinstance(result, Rejected | Unavailable):
         result = type(result)(redact(result.reason, message.to_number, text))
     return result

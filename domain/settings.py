@@ -34,6 +34,11 @@ class Settings:
     cors_origins: tuple[str, ...] = ()
     # Peers whose X-Forwarded-For gives the client IP (comma-separated IPs or CIDRs, or "*").
     trusted_proxies: str = "127.0.0.1"
+    # Log lines as JSON objects ("json") or as plain text ("text"); and the least level logged.
+    log_format: str = "json"
+    log_level: str = "info"
+    # Serve Prometheus metrics at /metrics.
+    metrics: bool = True
 
     @property
     def is_sqlite(self) -> bool:
@@ -66,4 +71,7 @@ class Settings:
                 if origin.strip()
             ),
             trusted_proxies=env.get("SMSAUTH_TRUSTED_PROXIES") or "127.0.0.1",
+            log_format=(env.get("SMSAUTH_LOG_FORMAT") or "json").strip().lower(),
+            log_level=(env.get("SMSAUTH_LOG_LEVEL") or "info").strip().lower(),
+            metrics=flag("SMSAUTH_METRICS", True),
         )
