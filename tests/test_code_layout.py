@@ -57,7 +57,7 @@ def test_ruff_is_clean():
     if not Path(ruff).exists():
         pytest.skip("ruff is not installed (pip install -e '.[test]' installs it)")
     result = subprocess.run(
-        [ruff, "check", *PACKAGES, "tests", "bench", "examples"],
+        [ruff, "check", *PACKAGES, "tests", "bench", "examples", "tools"],
         cwd=ROOT,
         capture_output=True,
         text=True,
