@@ -2,10 +2,12 @@
 set), the real ASGI app served in-process, tenants with API keys, and an injectable clock."""
 
 import asyncio
+import contextlib
 import os
 import threading
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import replace
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -93,6 +95,16 @@ async def app(settings: Settings) -> AsyncIterator[Any]:
     application = create_app(settings, manage_database=False)
     async with LifespanManager(application):
         yield application
+
+
+@contextlib.asynccontextmanager
+async def client_for(settings: Settings, **changes: Any) -> AsyncIterator[httpx.AsyncClient]:
+    """The real app with some settings changed, started and served in-process."""
+    application = create_app(replace(settings, **changes), manage_database=False)
+    async with LifespanManager(application):
+        transport = httpx.ASGITransport(app=application)
+        async with httpx.AsyncClient(transport=transport, base_url="http://smsauth.test") as client:
+            yield client
 
 
 @pytest.fixture

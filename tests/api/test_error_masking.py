@@ -6,16 +6,12 @@ The bug is simulated by making one domain function raise; everything else is the
 
 import logging
 import re
-from dataclasses import replace
 
-import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 
-from api.app import create_app
 from domain import gateways, identity_stores
 from tests.api.graphql_documents import CREATE_STORE, GATEWAYS
-from tests.conftest import GraphQLClient
+from tests.conftest import GraphQLClient, client_for
 
 SECRET = "secret-xyz"
 MASKED = re.compile(r"Unexpected error \(error ID ([0-9a-f]{12})\)")
@@ -81,11 +77,8 @@ async def test_expected_errors_are_not_masked(anonymous, broken_listing, caplog)
 
 async def test_debug_mode_adds_the_exception_text(settings, tenant, broken_listing, caplog):
     caplog.set_level(logging.ERROR)
-    app = create_app(replace(settings, debug=True), manage_database=False)
-    async with LifespanManager(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://smsauth.test") as http:
-            body = await GraphQLClient(http, tenant[1]).execute(GATEWAYS)
+    async with client_for(settings, debug=True) as http:
+        body = await GraphQLClient(http, tenant[1]).execute(GATEWAYS)
     (error,) = body["errors"]
     error_id = error["extensions"]["errorId"]
     assert error["extensions"]["code"] == "INTERNAL"

@@ -6,18 +6,14 @@ loopback networks but never link-local or cloud metadata addresses.
 """
 
 from collections.abc import AsyncIterator
-from dataclasses import replace
 from typing import Any
 
-import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 from pytest_httpserver import HTTPServer
 
-from api.app import create_app
 from domain.settings import Settings
 from tests.api.graphql_documents import CREATE_GATEWAY, TEST_GATEWAY, UPDATE_GATEWAY
-from tests.conftest import GraphQLClient
+from tests.conftest import GraphQLClient, client_for
 
 NOT_PERMITTED = "not a permitted destination"
 METADATA_URL = "http://169.254.169.254/latest/meta-data"
@@ -27,11 +23,8 @@ PHONE = "+447079692712"
 @pytest.fixture
 async def strict_admin(settings: Settings, tenant: tuple[Any, str]) -> AsyncIterator[GraphQLClient]:
     """The tenant's admin on an app without private networks (same database as ``admin``)."""
-    app = create_app(replace(settings, allow_private_networks=False), manage_database=False)
-    async with LifespanManager(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://smsauth.test") as http:
-            yield GraphQLClient(http, tenant[1])
+    async with client_for(settings, allow_private_networks=False) as http:
+        yield GraphQLClient(http, tenant[1])
 
 
 def http_gateway(url: str, **fields: Any) -> dict[str, Any]:

@@ -8,20 +8,16 @@ import hashlib
 import json
 import os
 import shutil
-from collections.abc import AsyncIterator
-from dataclasses import replace
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urljoin
 
-import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 from playwright.async_api import Page, async_playwright, expect
 
 from api import graphiql
-from api.app import create_app
 from tests.api.server_support import ROOT, Server, cli
+from tests.conftest import client_for
 
 CHROMIUM = shutil.which("chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -57,15 +53,6 @@ def asset_refs(html: str, page_url: str) -> list[tuple[str, str, str | None]]:
 
 def sri(body: bytes) -> str:
     return "sha384-" + base64.b64encode(hashlib.sha384(body).digest()).decode()
-
-
-@contextlib.asynccontextmanager
-async def client_for(settings, **changes) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(replace(settings, **changes), manage_database=False)
-    async with LifespanManager(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://smsauth.test") as client:
-            yield client
 
 
 # Without a browser: the page and its assets

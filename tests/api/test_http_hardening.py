@@ -2,40 +2,26 @@
 depth, alias and token limits of the schema (each refused before anything runs)."""
 
 import asyncio
-import contextlib
 import json
 import logging
 import os
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import replace
 
 import httpx
 import pytest
 import websockets
-from asgi_lifespan import LifespanManager
 from graphql.language import Lexer, Source, TokenKind
 
-from api.app import create_app
 from tests.api.graphql_documents import CREATE_STORE
 from tests.api.server_support import ROOT, Server
-from tests.conftest import GraphQLClient
+from tests.conftest import GraphQLClient, client_for
 
 TOO_LARGE = {
     "errors": [{"message": "request body too large", "extensions": {"code": "PAYLOAD_TOO_LARGE"}}]
 }
 STORES = "{ identityStores { name } }"
 SPA, STRANGER = "https://app.example.com", "https://evil.example.net"
-
-
-@contextlib.asynccontextmanager
-async def client_for(settings, **changes) -> AsyncIterator[httpx.AsyncClient]:
-    """The real app with some settings changed, served in-process."""
-    app = create_app(replace(settings, **changes), manage_database=False)
-    async with LifespanManager(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://smsauth.test") as client:
-            yield client
 
 
 async def store_names(http: httpx.AsyncClient, key: str) -> list[str]:

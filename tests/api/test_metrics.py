@@ -10,18 +10,17 @@ import os
 import subprocess
 import sys
 import time
-from dataclasses import replace
 from pathlib import Path
 
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
-from api.app import create_app
 from tests.api.graphql_documents import CONFIGURE_SMS, CREATE_GATEWAY, TEST_GATEWAY
 from tests.api.otp_documents import DELIVERY_STATUS, START_ENROLLMENT, VERIFY_ENROLLMENT
 from tests.api.otp_support import PHONE, result
 from tests.api.server_support import ROOT, START_TIMEOUT, free_port
 from tests.api.tenant_ws import Subscriber, served
+from tests.conftest import client_for
 
 WAIT = 10.0
 
@@ -140,9 +139,7 @@ async def test_an_open_subscription_shows_in_the_gauge_until_its_socket_closes(s
 
 
 async def test_metrics_can_be_switched_off(settings):
-    application = create_app(replace(settings, metrics=False), manage_database=False)
-    transport = httpx.ASGITransport(app=application)
-    async with httpx.AsyncClient(transport=transport, base_url="http://smsauth.test") as client:
+    async with client_for(settings, metrics=False) as client:
         assert (await client.get("/metrics")).status_code == 404
         assert (await client.get("/healthz")).status_code == 200
 
