@@ -56,6 +56,13 @@ class _Refused(Exception):
         self.refusal = refusal
 
 
+def _by_window(checks: Sequence[Check]) -> dict[timedelta, list[str]]:
+    grouped: dict[timedelta, list[str]] = {}
+    for check in checks:
+        grouped.setdefault(check.window, []).append(check.key)
+    return grouped
+
+
 class DatabaseCounters:
     """Counters in the ``rate_counter`` table; conditional UPDATEs make them race-free."""
 
@@ -71,9 +78,10 @@ class DatabaseCounters:
                     [RateCounter(key=c.key, count=0, expires_at=now) for c in ordered],
                     ignore_conflicts=True,
                 )
-                for check in ordered:  # a window that ended starts again at this hit
-                    await RateCounter.filter(key=check.key, expires_at__lte=now).update(
-                        count=0, expires_at=now + check.window
+                for window, keys_of_window in _by_window(ordered).items():
+                    # a window that ended starts again at this hit
+                    await RateCounter.filter(key__in=keys_of_window, expires_at__lte=now).update(
+                        count=0, expires_at=now + window
                     )
                 for check in ordered:
                     counted = await RateCounter.filter(
