@@ -4,7 +4,7 @@ import uuid
 
 from domain import clock
 from domain.auth import Principal
-from domain.models import AuditEvent, IdentityStore
+from domain.models import AuditEvent
 
 
 async def record(
@@ -17,14 +17,7 @@ async def record(
     masked_phone_number: str | None = None,
     detail: str | None = None,
 ) -> AuditEvent:
-    """Write one event; callers pass masked numbers only, never codes.
-
-    A store ID from the caller's input may name no store of the tenant (made up, deleted, another
-    tenant's): the event is kept without it.
-    """
-    if identity_store_id is not None:
-        ours = IdentityStore.filter(id=identity_store_id, tenant_id=principal.tenant_id)
-        identity_store_id = identity_store_id if await ours.exists() else None
+    """Write one event; callers pass masked numbers only, never codes."""
     return await AuditEvent.create(
         tenant_id=principal.tenant_id,
         identity_store_id=identity_store_id,

@@ -161,9 +161,9 @@ async def resend_code(principal: Principal, runtime: Runtime, challenge_id: uuid
 
 async def remove_enrollment(principal: Principal, store_id: uuid.UUID, user_id: str) -> StoreUser:
     async with audited(principal, "SMS_ENROLLMENT_REMOVE") as note:
+        note.user_id = user_id
         principal.require_user(store_id, user_id)
-        note.store_id, note.user_id = store_id, user_id
-        user = await _user(principal, store_id, user_id)
+        user = await _user(principal, note, store_id, user_id)
         if user.phone_verified_at is None:
             raise NotEnrolled()
         note.masked_phone = mask(user.phone_number or "")
@@ -179,9 +179,9 @@ async def _flow_subject(
     principal: Principal, note: AuditNote, store_id: uuid.UUID, user_id: str
 ) -> tuple[IdentityStore, StoreUser]:
     """The store and user of a new challenge, if SMS is on for both."""
+    note.user_id = user_id
     principal.require_user(store_id, user_id)
-    note.store_id, note.user_id = store_id, user_id
-    user = await _user(principal, store_id, user_id)
+    user = await _user(principal, note, store_id, user_id)
     store = user.identity_store
     if not store.sms_enabled or store.sms_gateway_id is None:
         raise SmsNotEnabled("SMS authentication is not enabled for this identity store")
@@ -190,9 +190,12 @@ async def _flow_subject(
     return store, user
 
 
-async def _user(principal: Principal, store_id: uuid.UUID, user_id: str) -> StoreUser:
+async def _user(
+    principal: Principal, note: AuditNote, store_id: uuid.UUID, user_id: str
+) -> StoreUser:
     if not await IdentityStore.filter(id=store_id, tenant_id=principal.tenant_id).exists():
         raise NotFound("identity store", field="identityStoreId")
+    note.store_id = store_id  # the audit event names only the tenant's own stores
     user = await StoreUser.get_or_none(identity_store_id=store_id, user_id=user_id)
     if user is None:
         raise NotFound("user", field="userId")
