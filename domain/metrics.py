@@ -87,13 +87,30 @@ async def message_reached(message_gateway_id: uuid.UUID | None, status: Delivery
     if status not in COUNTED:
         return
     try:
-        types = []
-        if message_gateway_id is not None:
-            query = SmsGateway.filter(id=message_gateway_id).limit(1)
-            types = await query.values_list("type", flat=True)
-        MESSAGES.labels(types[0] if types else "unknown", status.value).inc()
+        gateway_type = await _gateway_type(message_gateway_id)
+        MESSAGES.labels(gateway_type, status.value).inc()
     except Exception:  # a metric is not worth a failed status move
         log.warning("could not count a message status", exc_info=True)
+
+
+#: gateway ID -> (its type, when it was read): a status move needs no query per message.
+_GATEWAY_TYPES: dict[uuid.UUID, tuple[str, float]] = {}
+GATEWAY_TYPE_TTL = 60.0  # a gateway's type may be changed; a label is this stale at most
+GATEWAY_TYPES_KEPT = 10_000
+
+
+async def _gateway_type(gateway_id: uuid.UUID | None) -> str:
+    if gateway_id is None:
+        return "unknown"
+    known = _GATEWAY_TYPES.get(gateway_id)
+    if known is not None and time.monotonic() - known[1] < GATEWAY_TYPE_TTL:
+        return known[0]
+    types = await SmsGateway.filter(id=gateway_id).limit(1).values_list("type", flat=True)
+    gateway_type = types[0] if types else "unknown"
+    if len(_GATEWAY_TYPES) >= GATEWAY_TYPES_KEPT:
+        _GATEWAY_TYPES.clear()
+    _GATEWAY_TYPES[gateway_id] = (gateway_type, time.monotonic())
+    return gateway_type
 
 
 def send_finished(gateway_type: str, outcome: str, started: float) -> None:
