@@ -87,7 +87,8 @@ def middleware(settings: Settings) -> list[Middleware]:
             CORSMiddleware,
             allow_origins=list(settings.cors_origins),
             allow_methods=["GET", "POST", "OPTIONS"],
-            allow_headers=["Authorization", "Content-Type"],
+            allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
+            expose_headers=["X-Request-ID"],  # so an SPA can quote it in a support request
             allow_credentials=False,  # bearer tokens, not cookies
             max_age=600,
         )

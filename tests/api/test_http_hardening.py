@@ -181,9 +181,11 @@ async def test_configured_origin_may_call_with_a_bearer_token_and_others_may_not
     assert {"GET", "POST", "OPTIONS"} <= methods
     allowed_headers = allowed.headers["access-control-allow-headers"].lower()
     assert "authorization" in allowed_headers and "content-type" in allowed_headers
+    assert "x-request-id" in allowed_headers
     assert "access-control-allow-credentials" not in allowed.headers  # bearer tokens, no cookies
     assert stranger.status_code == 400 and "access-control-allow-origin" not in stranger.headers
     assert posted.headers["access-control-allow-origin"] == SPA
+    assert posted.headers["access-control-expose-headers"].lower() == "x-request-id"
     assert foreign.status_code == 200 and "access-control-allow-origin" not in foreign.headers
 
 
