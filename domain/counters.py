@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from tortoise.expressions import F
+from tortoise.expressions import Case, F, RawSQL, When
 from tortoise.transactions import in_transaction
 
 from domain.models import RateCounter
@@ -52,8 +52,7 @@ class Counters(Protocol):
 
 
 class _Refused(Exception):
-    def __init__(self, refusal: Refusal) -> None:
-        self.refusal = refusal
+    """Raised inside the transaction to roll it back."""
 
 
 def _by_window(checks: Sequence[Check]) -> dict[timedelta, list[str]]:
@@ -70,32 +69,50 @@ class DatabaseCounters:
         self._calls = itertools.count(1)
 
     async def take(self, checks: Sequence[Check], now: datetime) -> Refusal | None:
-        ordered = sorted(checks, key=lambda c: c.key)  # one lock order: no deadlocks
-        keys = [c.key for c in ordered]
+        """Three statements whatever the number of checks (plus one per extra window length):
+        create missing counters, restart ended windows, then one conditional UPDATE that counts
+        every counter below its maximum; fewer rows counted than checks means a refusal, and
+        the transaction is rolled back so nothing is counted."""
+        if not checks:
+            return None
+        keys = sorted(c.key for c in checks)  # one lock order: no deadlocks
+        # Integer literals (typed as such by PostgreSQL, unlike parameters inside CASE).
+        below_maximum = Case(
+            *(When(key=c.key, then=RawSQL(str(int(c.maximum)))) for c in checks),
+            default=RawSQL("0"),
+        )
         try:
             async with in_transaction():
                 await RateCounter.bulk_create(
-                    [RateCounter(key=c.key, count=0, expires_at=now) for c in ordered],
+                    [RateCounter(key=key, count=0, expires_at=now) for key in keys],
                     ignore_conflicts=True,
                 )
-                for window, keys_of_window in _by_window(ordered).items():
+                for window, keys_of_window in _by_window(checks).items():
                     # a window that ended starts again at this hit
                     await RateCounter.filter(key__in=keys_of_window, expires_at__lte=now).update(
                         count=0, expires_at=now + window
                     )
-                for check in ordered:
-                    counted = await RateCounter.filter(
-                        key=check.key, count__lt=check.maximum
-                    ).update(count=F("count") + 1)
-                    if not counted:
-                        row = await RateCounter.get(key=check.key)
-                        raise _Refused(Refusal(check, row.expires_at))
-        except _Refused as refused:
-            return refused.refusal
+                counted = (
+                    await RateCounter.filter(key__in=keys)
+                    .annotate(maximum=below_maximum)
+                    .filter(count__lt=F("maximum"))
+                    .update(count=F("count") + 1)
+                )
+                if counted < len(keys):
+                    raise _Refused()  # roll back the counters that were counted
+        except _Refused:
+            return await self._refusal(checks, now)
         finally:
             if next(self._calls) % SWEEP_EVERY == 0:
                 await RateCounter.filter(expires_at__lt=now, key__not_in=keys).delete()
         return None
+
+    async def _refusal(self, checks: Sequence[Check], now: datetime) -> Refusal:
+        """The full counter (the first given, if several), as the rolled-back state shows it."""
+        rows = {row.key: row for row in await RateCounter.filter(key__in=[c.key for c in checks])}
+        full = [c for c in checks if c.key in rows and rows[c.key].count >= c.maximum]
+        check = full[0] if full else checks[0]  # emptied meanwhile: still refused this time
+        return Refusal(check, rows[check.key].expires_at if check.key in rows else now)
 
     async def add(self, key: str, now: datetime, keep: timedelta) -> None:
         async with in_transaction():
