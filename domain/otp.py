@@ -193,13 +193,17 @@ async def _flow_subject(
 async def _user(
     principal: Principal, note: AuditNote, store_id: uuid.UUID, user_id: str
 ) -> StoreUser:
-    if not await IdentityStore.filter(id=store_id, tenant_id=principal.tenant_id).exists():
-        raise NotFound("identity store", field="identityStoreId")
-    note.store_id = store_id  # the audit event names only the tenant's own stores
-    user = await StoreUser.get_or_none(identity_store_id=store_id, user_id=user_id)
+    user = await StoreUser.get_or_none(
+        identity_store_id=store_id,
+        identity_store__tenant_id=principal.tenant_id,
+        user_id=user_id,
+    ).select_related("identity_store")
     if user is None:
+        if not await IdentityStore.filter(id=store_id, tenant_id=principal.tenant_id).exists():
+            raise NotFound("identity store", field="identityStoreId")
+        note.store_id = store_id
         raise NotFound("user", field="userId")
-    await user.fetch_related("identity_store")
+    note.store_id = store_id  # the audit event names only the tenant's own stores
     return user
 
 
