@@ -34,10 +34,8 @@ import hmac
 import json
 import math
 import os
-import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -46,9 +44,9 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import aiohttp
-import asyncpg
 import websockets
 from aiohttp import web
+from bench_support import free_port, phone, throwaway_database
 
 ROOT = Path(__file__).resolve().parents[1]
 ACCOUNT_SID = "AC" + "f" * 32
@@ -71,16 +69,6 @@ SUBSCRIBE = {
 }
 START_TIMEOUT = 30.0
 WARMUP = 5  # receipts before the measured ones, for messages nobody follows
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def phone(i: int) -> str:
-    return f"+4474{i:08d}"  # valid UK mobile numbers
 
 
 def pct(values: list[float], p: float) -> float | None:
@@ -345,26 +333,6 @@ def py_spy(server: Server, output: Path):
             recorder.kill()
             recorder.wait(timeout=5)
         print(f"py-spy profile of the watcher: {output}", file=sys.stderr)
-
-
-@contextlib.asynccontextmanager
-async def throwaway_database(admin_url: str):
-    """A fresh PostgreSQL database for one mode, dropped (connections and all) at the end."""
-    name = f"smsauth_bench_{secrets.token_hex(6)}"
-    dsn = admin_url.replace("postgres://", "postgresql://", 1)
-    admin = await asyncpg.connect(dsn, timeout=10)
-    try:
-        await admin.execute(f"CREATE DATABASE {name}")
-    finally:
-        await admin.close()
-    try:
-        yield admin_url.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        admin = await asyncpg.connect(dsn, timeout=10)
-        try:
-            await admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        finally:
-            await admin.close()
 
 
 async def run_mode(mode: str, args: argparse.Namespace, secret_key: str) -> dict:

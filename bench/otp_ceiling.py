@@ -16,7 +16,8 @@ import time
 from pathlib import Path
 
 import aiohttp
-from otp_smsauth import START_TIMEOUT, free_port
+from bench_support import free_port
+from otp_smsauth import START_TIMEOUT
 
 WRITE = json.dumps({"query": 'mutation { addItem(name: "x") { id } }'}).encode()
 HEADERS = {"Content-Type": "application/json"}

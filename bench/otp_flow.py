@@ -29,38 +29,17 @@ import asyncio
 import contextlib
 import os
 import platform
-import secrets
 import shlex
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-import asyncpg
+from bench_support import throwaway_database
 from otp_ceiling import ceiling
 from otp_peer import run_peer
 from otp_report import write
 from otp_smsauth import ROOT, run_smsauth
-
-
-@contextlib.asynccontextmanager
-async def throwaway_database(admin_url: str):
-    """A fresh PostgreSQL database for the run, dropped (connections and all) at the end."""
-    name = f"smsauth_bench_{secrets.token_hex(6)}"
-    dsn = admin_url.replace("postgres://", "postgresql://", 1)
-    admin = await asyncpg.connect(dsn, timeout=10)
-    try:
-        await admin.execute(f"CREATE DATABASE {name}")
-    finally:
-        await admin.close()
-    try:
-        yield admin_url.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        admin = await asyncpg.connect(dsn, timeout=10)
-        try:
-            await admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        finally:
-            await admin.close()
 
 
 def environments(args, work: Path, database_url: str) -> tuple[dict, dict | None]:

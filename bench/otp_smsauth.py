@@ -10,7 +10,6 @@ start phase queued, so the outbox's sending time is reported but never counted a
 import asyncio
 import json
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -18,6 +17,7 @@ from pathlib import Path
 
 import aiohttp
 from aiohttp import web
+from bench_support import free_port, phone
 
 ROOT = Path(__file__).resolve().parents[1]
 START_TIMEOUT = 60.0
@@ -50,16 +50,6 @@ POLICY = """mutation($r: ID!) { setAuthenticationPolicy(roleId: $r,
   input: {smsEnabled: true}) { __typename } }"""
 UPSERT_USER = """mutation($s: ID!, $i: UserInput!) { upsertUser(identityStoreId: $s,
   input: $i) { __typename } }"""
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def phone(i: int) -> str:
-    return f"+4474{i:08d}"  # valid UK mobile numbers
 
 
 class Gateway:

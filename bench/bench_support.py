@@ -1,0 +1,38 @@
+"""Small pieces the benchmarks share: free loopback ports, phone numbers, throwaway databases."""
+
+import contextlib
+import secrets
+import socket
+from collections.abc import AsyncIterator
+
+import asyncpg
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def phone(i: int) -> str:
+    return f"+4474{i:08d}"  # valid UK mobile numbers
+
+
+@contextlib.asynccontextmanager
+async def throwaway_database(admin_url: str) -> AsyncIterator[str]:
+    """A fresh PostgreSQL database for a run, dropped (connections and all) at the end."""
+    name = f"smsauth_bench_{secrets.token_hex(6)}"
+    dsn = admin_url.replace("postgres://", "postgresql://", 1)
+    admin = await asyncpg.connect(dsn, timeout=10)
+    try:
+        await admin.execute(f"CREATE DATABASE {name}")
+    finally:
+        await admin.close()
+    try:
+        yield admin_url.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        admin = await asyncpg.connect(dsn, timeout=10)
+        try:
+            await admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        finally:
+            await admin.close()
