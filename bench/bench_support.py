@@ -1,11 +1,14 @@
-"""Small pieces the benchmarks share: free loopback ports, phone numbers, throwaway databases."""
+"""Small pieces the benchmarks share: free loopback ports, local HTTP servers, phone numbers and
+throwaway databases."""
 
 import contextlib
 import secrets
 import socket
 from collections.abc import AsyncIterator
+from typing import Any
 
 import asyncpg
+from aiohttp import web
 
 
 def free_port() -> int:
@@ -36,3 +39,14 @@ async def throwaway_database(admin_url: str) -> AsyncIterator[str]:
             await admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
         finally:
             await admin.close()
+
+
+async def serve_posts(route: str, handler: Any) -> tuple[web.AppRunner, str]:
+    """A local aiohttp server answering POSTs to ``route``: (its runner, its base URL)."""
+    app = web.Application()
+    app.router.add_post(route, handler)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    return runner, f"http://127.0.0.1:{port}"

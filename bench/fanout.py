@@ -46,7 +46,7 @@ from urllib.parse import urlsplit
 import aiohttp
 import websockets
 from aiohttp import web
-from bench_support import free_port, phone, throwaway_database
+from bench_support import free_port, phone, serve_posts, throwaway_database
 
 ROOT = Path(__file__).resolve().parents[1]
 ACCOUNT_SID = "AC" + "f" * 32
@@ -103,13 +103,8 @@ class Twilio:
         return web.json_response({"sid": f"SM{self.count:032x}", "status": "queued"}, status=201)
 
     async def start(self) -> str:
-        app = web.Application()
-        app.router.add_post("/{tail:.*}", self.handle)
-        self.runner = web.AppRunner(app, access_log=None)
-        await self.runner.setup()
-        port = free_port()
-        await web.TCPSite(self.runner, "127.0.0.1", port).start()
-        return f"http://127.0.0.1:{port}"
+        self.runner, url = await serve_posts("/{tail:.*}", self.handle)
+        return url
 
     async def stop(self) -> None:
         if self.runner is not None:

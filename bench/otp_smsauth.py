@@ -17,7 +17,7 @@ from pathlib import Path
 
 import aiohttp
 from aiohttp import web
-from bench_support import free_port, phone
+from bench_support import free_port, phone, serve_posts
 
 ROOT = Path(__file__).resolve().parents[1]
 START_TIMEOUT = 60.0
@@ -67,13 +67,8 @@ class Gateway:
         return web.Response(text="OK")
 
     async def start(self) -> str:
-        app = web.Application()
-        app.router.add_post("/sms", self.handle)
-        self.runner = web.AppRunner(app, access_log=None)
-        await self.runner.setup()
-        port = free_port()
-        await web.TCPSite(self.runner, "127.0.0.1", port).start()
-        return f"http://127.0.0.1:{port}/sms"
+        self.runner, url = await serve_posts("/sms", self.handle)
+        return f"{url}/sms"
 
     async def wait_for(self, count: int, timeout: float) -> float:
         """Seconds until `count` messages arrived (bounded by `timeout`)."""
