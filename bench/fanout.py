@@ -35,7 +35,6 @@ import json
 import math
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -46,7 +45,7 @@ from urllib.parse import urlsplit
 import aiohttp
 import websockets
 from aiohttp import web
-from bench_support import free_port, phone, serve_posts, throwaway_database
+from bench_support import free_port, phone, py_spy, serve_posts, throwaway_database
 
 ROOT = Path(__file__).resolve().parents[1]
 ACCOUNT_SID = "AC" + "f" * 32
@@ -307,29 +306,6 @@ async def post_receipts(
     return posts
 
 
-@contextlib.contextmanager
-def py_spy(server: Server, output: Path):
-    """py-spy samples the server (collapsed stacks in ``output``) while the block runs."""
-    output.parent.mkdir(parents=True, exist_ok=True)
-    spy = Path(sys.executable).parent / "py-spy"
-    command = [str(spy), "record", "--pid", str(server.process.pid), "--format", "raw"]
-    recorder = subprocess.Popen(
-        [*command, "--rate", "250", "--output", str(output)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        yield
-    finally:
-        recorder.send_signal(signal.SIGINT)  # py-spy writes its output on SIGINT
-        try:
-            recorder.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            recorder.kill()
-            recorder.wait(timeout=5)
-        print(f"py-spy profile of the watcher: {output}", file=sys.stderr)
-
-
 async def run_mode(mode: str, args: argparse.Namespace, secret_key: str) -> dict:
     result: dict = {"mode": mode, "subscriptions": args.subscriptions}
     work = Path(tempfile.mkdtemp(prefix="smsauth-fanout-"))
@@ -458,7 +434,7 @@ async def run_mode(mode: str, args: argparse.Namespace, secret_key: str) -> dict
             spy = contextlib.nullcontext()
             if args.py_spy:
                 profile = Path(args.py_spy).resolve() / f"fanout-{mode}-{args.subscriptions}.txt"
-                spy = py_spy(watcher, profile)
+                spy = py_spy(watcher.process.pid, profile)
             begin = time.perf_counter()
             result["latency_phase_at"] = round(time.time(), 1)
             posts: list[float] = []

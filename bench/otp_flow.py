@@ -22,6 +22,7 @@ Loopback only; every phase stops after n requests or `--duration` seconds.
     /work/venv/bin/python bench/otp_flow.py -n 1000 -c 16 64
     /work/venv/bin/python bench/otp_flow.py -n 1000 -c 16 64 --mode scaleout --peer
     /work/venv/bin/python bench/otp_flow.py -n 500 -c 16 --gateway-delay-ms 200 --no-ceiling
+    /work/venv/bin/python bench/otp_flow.py -n 2000 -c 16 --no-ceiling --py-spy /tmp/prof
 """
 
 import argparse
@@ -114,6 +115,9 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/0")
     parser.add_argument("--peers", default=str(ROOT.parent / "shared" / "peers"))
     parser.add_argument("--peer-dir", default=os.environ.get("PEER_DIR", "/tmp/peer"))
+    parser.add_argument(
+        "--py-spy", metavar="DIR", help="sample the smsauth API process in each phase into DIR"
+    )
     parser.add_argument("--out", type=Path, help="results folder (default: a new temp folder)")
     args = parser.parse_args(argv)
     if args.workers is None:

@@ -8,6 +8,7 @@ start phase queued, so the outbox's sending time is reported but never counted a
 """
 
 import asyncio
+import contextlib
 import json
 import re
 import subprocess
@@ -17,7 +18,7 @@ from pathlib import Path
 
 import aiohttp
 from aiohttp import web
-from bench_support import free_port, phone, serve_posts
+from bench_support import free_port, phone, py_spy, serve_posts
 
 ROOT = Path(__file__).resolve().parents[1]
 START_TIMEOUT = 60.0
@@ -183,6 +184,14 @@ def create_tenant(env: dict) -> str:
     return json.loads(created.stdout)["apiKey"]
 
 
+def profiled(args, server: "Smsauth", phase: str) -> contextlib.AbstractContextManager:
+    """With --py-spy DIR, py-spy samples the API process during the phase into DIR/<phase>.txt."""
+    if not args.py_spy:
+        return contextlib.nullcontext()
+    _, api = server.processes[0]
+    return py_spy(api.pid, Path(args.py_spy).resolve() / f"smsauth-{args.mode}-{phase}.txt")
+
+
 async def drive(loadgen, session, args, server: Smsauth, key: str, gateway: Gateway, store: str):
     """Each concurrency: the baseline's rows, then start_auth, verify_auth, start_enroll and
     verify_enroll; one row each."""
@@ -221,7 +230,8 @@ async def drive(loadgen, session, args, server: Smsauth, key: str, gateway: Gate
         for name, one in phases:
             sent = gateway.count
             note = {"target": "smsauth", **loadgen.machine_note()}
-            res = await loadgen.run_phase(name, one, args.n, c, args.duration, extra=note)
+            with profiled(args, server, f"{name}-c{c}"):
+                res = await loadgen.run_phase(name, one, args.n, c, args.duration, extra=note)
             if name.startswith("start"):
                 res["sms_wait_s"] = await gateway.wait_for(sent + res["ok"], SEND_TIMEOUT)
                 res["sms_sent"] = gateway.count - sent
