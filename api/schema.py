@@ -4,7 +4,7 @@ from functools import partial
 from typing import Any
 
 import strawberry
-from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+from strawberry.extensions import MaxTokensLimiter
 from strawberry.tools import merge_types
 
 from api.error_presentation import ErrorPresentation
@@ -16,6 +16,7 @@ from api.mutations.gateways import GatewayMutations
 from api.mutations.identity_stores import IdentityStoreMutations
 from api.mutations.otp import OtpMutations
 from api.mutations.policies import PolicyMutations
+from api.prepared_operations import MAX_TOKENS, OperationLimits, PreparedOperations
 from api.queries import Query
 from api.subscriptions import Subscription
 from api.text_input import NoNulInText
@@ -52,10 +53,10 @@ schema = Schema(
     ],
     extensions=[
         OperationMetrics,
-        partial(QueryDepthLimiter, max_depth=12),
-        partial(MaxAliasesLimiter, max_alias_count=30),
-        partial(MaxTokensLimiter, max_token_count=4000),
+        OperationLimits,
+        partial(MaxTokensLimiter, max_token_count=MAX_TOKENS),
         IntrospectionSwitch,
+        PreparedOperations,  # after the extensions that add rules, before NoNulInText
         NoNulInText,
         ErrorPresentation,
     ],

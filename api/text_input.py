@@ -48,6 +48,10 @@ class NoNulInText(SchemaExtension):
 
     def on_validate(self) -> Iterator[None]:
         context = self.execution_context
-        if value_has_nul(context.variables) or document_has_nul(context.graphql_document):
+        # Errors already [] mean the document passed before (PreparedOperations): no NUL in it.
+        checked = context.pre_execution_errors == []
+        if value_has_nul(context.variables) or (
+            not checked and document_has_nul(context.graphql_document)
+        ):
             context.pre_execution_errors = [GraphQLError(MESSAGE)]  # validation then is skipped
         yield
