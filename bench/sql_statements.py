@@ -5,7 +5,7 @@ the built-in test gateway, a store, a role and users, then counts the statements
 for each operation (its ``tortoise.db_client`` debug records, counted and never printed) and for
 the dispatcher sending one queued message. privacyIDEA runs about 69 per request (issue 8).
 
-    .venv/bin/python bench/sql_statements.py
+    .venv/bin/python bench/sql_statements.py [--show]
 """
 
 import argparse
@@ -63,13 +63,15 @@ class Counter(logging.Handler):
     def __init__(self) -> None:
         super().__init__(logging.DEBUG)
         self.count = 0
+        self.texts: list[str] = []  # the statements' SQL, without their bound values
 
     def emit(self, record: logging.LogRecord) -> None:
         if not record.getMessage().startswith(("Created connection", "Closed connection")):
             self.count += 1
+            self.texts.append(str(record.args[0] if record.args else record.msg))
 
 
-async def run(database_url: str, rounds: int) -> dict[str, list[int]]:
+async def run(database_url: str, rounds: int, show: bool) -> dict[str, list[int]]:
     settings = Settings(database_url=database_url, secret_key=generate_key(), dispatcher=False)
     app = create_app(settings)
     counter = Counter()
@@ -93,11 +95,17 @@ async def run(database_url: str, rounds: int) -> dict[str, list[int]]:
                 assert not body.get("errors"), body
                 return body["data"]
 
+            def shown(name: str, before: int) -> None:
+                if show and index == rounds - 1:
+                    print(f"-- {name}")
+                    print("\n".join(f"{n:3}. {t}" for n, t in enumerate(counter.texts[before:], 1)))
+
             async def counted(name: str, **variables) -> tuple[int, dict]:
                 before = counter.count
                 data = await gql(service_key, OPERATIONS[name], **variables)
                 (result,) = data.values()
                 assert "code" not in result, (name, result)
+                shown(name, before)
                 return counter.count - before, result
 
             async def last_code() -> str:
@@ -122,6 +130,7 @@ async def run(database_url: str, rounds: int) -> dict[str, list[int]]:
                     before = counter.count
                     await app.state.dispatcher.drain()
                     counts["dispatch"].append(counter.count - before)
+                    shown(f"dispatcher, after startSms{purpose}", before)
                     used, _ = await counted(
                         f"verifySms{purpose}", c=challenge["id"], code=await last_code()
                     )
@@ -133,10 +142,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--database-url", help="default: a new SQLite file")
     parser.add_argument("--rounds", type=int, default=5, help="users enrolled and authenticated")
+    parser.add_argument(
+        "--show", action="store_true", help="print the last round's statements (SQL, no values)"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         url = args.database_url or f"sqlite://{Path(tmp) / 'bench.db'}"
-        counts = asyncio.run(run(url, args.rounds))
+        counts = asyncio.run(run(url, args.rounds, args.show))
     print(f"SQL statements per operation ({url.split(':')[0]}, {args.rounds} rounds)\n")
     print("| operation | median | min | max |\n|---|---:|---:|---:|")
     for name, values in counts.items():
