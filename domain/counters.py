@@ -4,9 +4,11 @@ Two operations, both atomic across every instance that shares the store:
 
 - ``take(checks, now)``: each check is a counter with a maximum and a window that starts at the
   counter's first hit. If any counter is at its maximum, nothing is counted and the refusing
-  check comes back with the time its window ends; otherwise every counter counts one.
-- ``add(key, now, keep)`` / ``read(keys, now)``: plain tallies kept for ``keep`` (the velocity
-  guard's hourly buckets, whose keys name their hour).
+  check comes back with the time its window ends; otherwise every counter counts one and the
+  new counts come back. A check without a maximum is a tally counted along (the velocity
+  guard's bucket of this hour).
+- ``read(keys, now)``: the counts of tallies (the velocity guard's hourly buckets, whose keys
+  name their hour), for as long as they are kept.
 
 Windows run on ``domain.clock`` (an injected clock in tests), never on the store's own clock.
 Redis is used when ``SMSAUTH_REDIS_URL`` is set, so every instance shares one count; otherwise the
@@ -19,7 +21,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from tortoise.expressions import Case, F, RawSQL, When
 from tortoise.transactions import in_transaction
 
 from domain.models import RateCounter
@@ -28,10 +29,17 @@ from domain.models import RateCounter
 SWEEP_EVERY = 500
 
 
+#: What a tally (a check without a maximum) may reach: the largest 32-bit count.
+TALLY_CEILING = 2**31 - 1
+
+
 @dataclass(frozen=True)
 class Check:
+    """A counter and its maximum per window; with no maximum it is a tally, counted with the
+    checks but never refusing, and ``window`` is how long it is kept."""
+
     key: str
-    maximum: int
+    maximum: int | None
     window: timedelta
 
 
@@ -41,10 +49,15 @@ class Refusal:
     retry_at: datetime
 
 
-class Counters(Protocol):
-    async def take(self, checks: Sequence[Check], now: datetime) -> Refusal | None: ...
+@dataclass(frozen=True)
+class Counted:
+    """Every check counted one; their counts after it, by key."""
 
-    async def add(self, key: str, now: datetime, keep: timedelta) -> None: ...
+    counts: dict[str, int]
+
+
+class Counters(Protocol):
+    async def take(self, checks: Sequence[Check], now: datetime) -> Refusal | Counted: ...
 
     async def read(self, keys: Sequence[str], now: datetime) -> dict[str, int]: ...
 
@@ -55,11 +68,15 @@ class _Refused(Exception):
     """Raised inside the transaction to roll it back."""
 
 
-def _by_window(checks: Sequence[Check]) -> dict[timedelta, list[str]]:
-    grouped: dict[timedelta, list[str]] = {}
-    for check in checks:
-        grouped.setdefault(check.window, []).append(check.key)
-    return grouped
+class _Params:
+    """Bound values and their placeholders in the connection's dialect (``?`` or ``$n``)."""
+
+    def __init__(self, dialect: str) -> None:
+        self.postgres, self.values = dialect == "postgres", []
+
+    def __call__(self, value: Any) -> str:
+        self.values.append(value)
+        return f"${len(self.values)}" if self.postgres else "?"
 
 
 class DatabaseCounters:
@@ -68,58 +85,42 @@ class DatabaseCounters:
     def __init__(self) -> None:
         self._calls = itertools.count(1)
 
-    async def take(self, checks: Sequence[Check], now: datetime) -> Refusal | None:
-        """Three statements whatever the number of checks (plus one per extra window length):
-        create missing counters, restart ended windows, then one conditional UPDATE that counts
-        every counter below its maximum; fewer rows counted than checks means a refusal, and
-        the transaction is rolled back so nothing is counted."""
+    async def take(self, checks: Sequence[Check], now: datetime) -> Refusal | Counted:
+        """Two statements whatever the number of checks: one upsert creates missing counters and
+        restarts ended windows, then one conditional UPDATE counts every counter below its
+        maximum and returns the new counts; fewer rows counted than checks means a refusal,
+        and the transaction is rolled back so nothing is counted.
+
+        Raw SQL because the ORM has neither an upsert with a condition nor UPDATE ... RETURNING;
+        both forms are the same on SQLite (3.35 and newer) and PostgreSQL."""
         if not checks:
-            return None
-        keys = sorted(c.key for c in checks)  # one lock order: no deadlocks
-        # Integer literals (typed as such by PostgreSQL, unlike parameters inside CASE).
-        below_maximum = Case(
-            *(When(key=c.key, then=RawSQL(str(int(c.maximum)))) for c in checks),
-            default=RawSQL("0"),
-        )
+            return Counted({})
+        ordered = sorted({c.key: c for c in checks}.values(), key=lambda c: c.key)  # lock order
         try:
-            async with in_transaction():
-                await RateCounter.bulk_create(
-                    [RateCounter(key=key, count=0, expires_at=now) for key in keys],
-                    ignore_conflicts=True,
-                )
-                for window, keys_of_window in _by_window(checks).items():
-                    # a window that ended starts again at this hit
-                    await RateCounter.filter(key__in=keys_of_window, expires_at__lte=now).update(
-                        count=0, expires_at=now + window
-                    )
-                counted = (
-                    await RateCounter.filter(key__in=keys)
-                    .annotate(maximum=below_maximum)
-                    .filter(count__lt=F("maximum"))
-                    .update(count=F("count") + 1)
-                )
-                if counted < len(keys):
+            async with in_transaction() as connection:
+                dialect = connection.capabilities.dialect
+                await connection.execute_query(*_upsert(ordered, now, dialect))
+                rows = await connection.execute_query_dict(*_count(ordered, dialect))
+                if len(rows) < len(ordered):
                     raise _Refused()  # roll back the counters that were counted
         except _Refused:
             return await self._refusal(checks, now)
         finally:
             if next(self._calls) % SWEEP_EVERY == 0:
+                keys = [c.key for c in ordered]
                 await RateCounter.filter(expires_at__lt=now, key__not_in=keys).delete()
-        return None
+        return Counted({row["key"]: row["count"] for row in rows})
 
     async def _refusal(self, checks: Sequence[Check], now: datetime) -> Refusal:
         """The full counter (the first given, if several), as the rolled-back state shows it."""
         rows = {row.key: row for row in await RateCounter.filter(key__in=[c.key for c in checks])}
-        full = [c for c in checks if c.key in rows and rows[c.key].count >= c.maximum]
+        full = [
+            c
+            for c in checks
+            if c.key in rows and c.maximum is not None and rows[c.key].count >= c.maximum
+        ]
         check = full[0] if full else checks[0]  # emptied meanwhile: still refused this time
         return Refusal(check, rows[check.key].expires_at if check.key in rows else now)
-
-    async def add(self, key: str, now: datetime, keep: timedelta) -> None:
-        async with in_transaction():
-            await RateCounter.bulk_create(
-                [RateCounter(key=key, count=0, expires_at=now + keep)], ignore_conflicts=True
-            )
-            await RateCounter.filter(key=key).update(count=F("count") + 1)
 
     async def read(self, keys: Sequence[str], now: datetime) -> dict[str, int]:
         rows = await RateCounter.filter(key__in=list(keys), expires_at__gt=now).values_list(
@@ -131,26 +132,67 @@ class DatabaseCounters:
         return None
 
 
+def _upsert(checks: Sequence[Check], now: datetime, dialect: str) -> tuple[str, list]:
+    """Create missing counters and restart those whose window ended, at this hit."""
+    p = _Params(dialect)
+    rows = ",".join(f"({p(c.key)},0,{p(now + c.window)})" for c in checks)
+    sql = (
+        f'INSERT INTO "rate_counter" ("key","count","expires_at") VALUES {rows} '
+        'ON CONFLICT ("key") DO UPDATE SET "count"=0,"expires_at"=excluded."expires_at" '
+        f'WHERE "rate_counter"."expires_at"<={p(now)}'
+    )
+    return sql, p.values
+
+
+def _count(checks: Sequence[Check], dialect: str) -> tuple[str, list]:
+    """Count one on every counter below its maximum; the counted rows come back."""
+    p = _Params(dialect)
+    keys = ",".join(p(c.key) for c in checks)
+    # Integer literals (typed as such by PostgreSQL, unlike parameters inside CASE).
+    maxima = " ".join(f"WHEN {p(c.key)} THEN {_ceiling(c)}" for c in checks)
+    sql = (
+        f'UPDATE "rate_counter" SET "count"="count"+1 WHERE "key" IN ({keys}) '
+        f'AND "count"<CASE "key" {maxima} ELSE 0 END RETURNING "key","count"'
+    )
+    return sql, p.values
+
+
+def _ceiling(check: Check) -> int:
+    return TALLY_CEILING if check.maximum is None else int(check.maximum)
+
+
 #: Refuse when any counter is full (nothing counted), else count one on each: atomic in Redis.
-#: KEYS: counters; ARGV[1]: now in ms; then per key: maximum, window in ms.
+#: KEYS: counters; ARGV[1]: now in ms; then per key: maximum (-1: a tally), window in ms.
+#: Counters are hashes {n, exp}; tallies are plain integers that ``read`` gets with MGET.
+#: Answers {index, window end} of the refusing counter, or {0, 0, count of each key...}.
 TAKE_SCRIPT = """
 local now = tonumber(ARGV[1])
 for i, key in ipairs(KEYS) do
-  local v = redis.call('HMGET', key, 'n', 'exp')
-  local n, exp = tonumber(v[1] or '0'), tonumber(v[2] or '0')
-  if exp > now and n >= tonumber(ARGV[2 * i]) then return {i, exp} end
+  local maximum = tonumber(ARGV[2 * i])
+  if maximum >= 0 then
+    local v = redis.call('HMGET', key, 'n', 'exp')
+    local n, exp = tonumber(v[1] or '0'), tonumber(v[2] or '0')
+    if exp > now and n >= maximum then return {i, exp} end
+  end
 end
+local counts = {0, 0}
 for i, key in ipairs(KEYS) do
   local window = tonumber(ARGV[2 * i + 1])
-  local exp = tonumber(redis.call('HGET', key, 'exp') or '0')
-  if exp <= now then
-    redis.call('HSET', key, 'n', 1, 'exp', now + window)
+  if tonumber(ARGV[2 * i]) < 0 then
+    counts[i + 2] = redis.call('INCR', key)
+    redis.call('PEXPIRE', key, window)
   else
-    redis.call('HINCRBY', key, 'n', 1)
+    local exp = tonumber(redis.call('HGET', key, 'exp') or '0')
+    if exp <= now then
+      redis.call('HSET', key, 'n', 1, 'exp', now + window)
+      counts[i + 2] = 1
+    else
+      counts[i + 2] = redis.call('HINCRBY', key, 'n', 1)
+    end
+    redis.call('PEXPIRE', key, window + 60000)
   end
-  redis.call('PEXPIRE', key, window + 60000)
 end
-return {0, 0}
+return counts
 """
 
 KEY_PREFIX = "smsauth:counter:"
@@ -169,21 +211,19 @@ class RedisCounters:
         self._client: Any = redis.from_url(url)
         self._take = self._client.register_script(TAKE_SCRIPT)
 
-    async def take(self, checks: Sequence[Check], now: datetime) -> Refusal | None:
+    async def take(self, checks: Sequence[Check], now: datetime) -> Refusal | Counted:
+        checks = list({c.key: c for c in checks}.values())
         args: list[int] = [_ms(now)]
         for check in checks:
-            args += [check.maximum, int(check.window.total_seconds() * 1000)]
-        index, expires = await self._take(keys=[KEY_PREFIX + c.key for c in checks], args=args)
+            maximum = -1 if check.maximum is None else check.maximum
+            args += [maximum, int(check.window.total_seconds() * 1000)]
+        index, expires, *counts = await self._take(
+            keys=[KEY_PREFIX + c.key for c in checks], args=args
+        )
         if not index:
-            return None
+            return Counted({c.key: int(n) for c, n in zip(checks, counts, strict=True)})
         retry_at = datetime.fromtimestamp(int(expires) / 1000, now.tzinfo)
         return Refusal(checks[int(index) - 1], retry_at)
-
-    async def add(self, key: str, now: datetime, keep: timedelta) -> None:
-        async with self._client.pipeline(transaction=True) as pipe:
-            pipe.incr(KEY_PREFIX + key)
-            pipe.pexpire(KEY_PREFIX + key, int(keep.total_seconds() * 1000))
-            await pipe.execute()
 
     async def read(self, keys: Sequence[str], now: datetime) -> dict[str, int]:
         if not keys:

@@ -14,7 +14,7 @@ from enum import StrEnum
 from typing import Any
 
 from domain import metrics
-from domain.counters import Check, Counters
+from domain.counters import Check, Counters, Refusal
 from domain.errors import RateLimited, ValidationFailed
 from domain.secret_box import SecretBox
 
@@ -153,8 +153,12 @@ async def enforce(
     action: Action,
     subjects: Subjects,
     now: datetime,
-) -> None:
-    """Count one ``action`` against every limit, or raise ``RateLimited`` counting nothing."""
+    tallies: Sequence[Check] = (),
+) -> dict[str, int]:
+    """Count one ``action`` against every limit, or raise ``RateLimited`` counting nothing.
+
+    ``tallies`` (checks without a maximum) are counted in the same step; the new counts of
+    everything counted come back, by key."""
     checks: dict[str, Limit] = {}
     for limit in effective_limits(overrides):
         subject = subjects.of(limit.scope)
@@ -162,10 +166,10 @@ async def enforce(
             continue
         digest = box.macs("rate-limit", f"{subjects.tenant_id}:{limit.scope}:{subject}")[0]
         checks[f"rl:{action}:{limit.scope}:{subjects.tenant_id.hex}:{digest}"] = limit
-    refusal = await counters.take(
-        [Check(k, v.maximum, timedelta(seconds=v.window_seconds)) for k, v in checks.items()], now
-    )
-    if refusal is not None:
-        limit = checks[refusal.check.key]
+    limits = [Check(k, v.maximum, timedelta(seconds=v.window_seconds)) for k, v in checks.items()]
+    result = await counters.take([*limits, *tallies], now)
+    if isinstance(result, Refusal):
+        limit = checks[result.check.key]
         metrics.refused(action.value, limit.scope.value)
-        raise RateLimited(limit.scope.value, refusal.retry_at, REFUSALS[(action, limit.scope)])
+        raise RateLimited(limit.scope.value, result.retry_at, REFUSALS[(action, limit.scope)])
+    return result.counts

@@ -25,10 +25,19 @@ async def admit_send(
         client_ip=principal.client_ip,
         calling_code=phone.calling_code,
     )
-    await rate_limits.enforce(
-        runtime.counters, runtime.secret_box, store.rate_limits, Action.SEND, subjects, now
+    bucket = velocity.tally(store.tenant_id, phone.calling_code, now)
+    counts = await rate_limits.enforce(
+        runtime.counters,
+        runtime.secret_box,
+        store.rate_limits,
+        Action.SEND,
+        subjects,
+        now,
+        tallies=[bucket],
     )
-    await velocity.count_send(runtime.counters, principal, store, phone.calling_code, now)
+    await velocity.check_surge(
+        runtime.counters, principal, store, phone.calling_code, now, counts[bucket.key]
+    )
 
 
 async def admit_check(

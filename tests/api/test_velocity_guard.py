@@ -5,6 +5,8 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from domain.models import CountryHold
+from domain.velocity import HOLD_CACHE
 from tests.api.graphql_documents import CONFIGURE_SMS, UPSERT_USER
 from tests.api.otp_documents import START_ENROLLMENT
 from tests.api.otp_support import result
@@ -105,3 +107,20 @@ async def test_a_factor_of_zero_turns_the_guard_off(s):
     await s.admin.ok(CONFIGURE_SMS, store=s.store, input={"velocityFactor": 0})
     for index in range(8):
         assert "id" in await send(s, index)
+
+
+async def test_a_hold_set_by_another_instance_is_honoured_within_seconds(s, tenant, frozen_clock):
+    assert "id" in await send(s, 0)  # this instance has read the tenant's holds
+    tenant_id = tenant[0].id
+    until = frozen_clock.now() + timedelta(hours=1)
+    await CountryHold.create(  # what the guard of another instance writes
+        tenant_id=tenant_id,
+        calling_code=44,
+        held_until=until,
+        reason="elsewhere",
+        created_at=frozen_clock.now(),
+    )
+    frozen_clock.advance(seconds=HOLD_CACHE.total_seconds())
+    refused = await send(s, 1)
+    assert refused["code"] == "RATE_LIMITED" and refused["scope"] == "COUNTRY"
+    assert datetime.fromisoformat(refused["retryAt"]) == until

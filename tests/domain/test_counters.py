@@ -11,7 +11,7 @@ from datetime import timedelta
 
 import pytest
 
-from domain.counters import Check, DatabaseCounters, RedisCounters
+from domain.counters import Check, Counted, DatabaseCounters, RedisCounters, Refusal
 
 REDIS_URL = os.environ.get("SMSAUTH_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 HOUR = timedelta(hours=1)
@@ -54,29 +54,29 @@ async def test_counts_up_to_the_maximum_then_refuses_until_the_window_ends(
 ):
     first = frozen_clock.now()
     check = Check(key("phone"), 3, HOUR)
-    for _ in range(3):
-        assert await counters.take([check], frozen_clock.now()) is None
+    for count in (1, 2, 3):
+        assert await counters.take([check], frozen_clock.now()) == Counted({check.key: count})
         frozen_clock.advance(minutes=10)
     refusal = await counters.take([check], frozen_clock.now())
-    assert refusal is not None and refusal.check == check
+    assert isinstance(refusal, Refusal) and refusal.check == check
     assert refusal.retry_at == first + HOUR  # the window started at the first hit
     frozen_clock.advance(minutes=29)
-    assert await counters.take([check], frozen_clock.now()) is not None
+    assert isinstance(await counters.take([check], frozen_clock.now()), Refusal)
     frozen_clock.advance(minutes=1)  # the window has ended: a new one starts
-    assert await counters.take([check], frozen_clock.now()) is None
-    assert (await counters.take([check], frozen_clock.now())) is None
+    assert await counters.take([check], frozen_clock.now()) == Counted({check.key: 1})
+    assert await counters.take([check], frozen_clock.now()) == Counted({check.key: 2})
 
 
 async def test_a_refusal_counts_nothing_on_the_other_limits(counters, key, frozen_clock):
     wide, narrow = Check(key("ip"), 3, HOUR), Check(key("user"), 1, HOUR)
     now = frozen_clock.now()
-    assert await counters.take([wide, narrow], now) is None
+    assert isinstance(await counters.take([wide, narrow], now), Counted)
     for _ in range(5):
         refusal = await counters.take([wide, narrow], now)
-        assert refusal is not None and refusal.check == narrow
+        assert isinstance(refusal, Refusal) and refusal.check == narrow
     # The refused requests did not use up the wide limit: two of its three are still free.
-    assert await counters.take([wide], now) is None
-    assert await counters.take([wide], now) is None
+    assert await counters.take([wide], now) == Counted({wide.key: 2})
+    assert await counters.take([wide], now) == Counted({wide.key: 3})
     assert (await counters.take([wide], now)).check == wide
 
 
@@ -86,12 +86,20 @@ async def test_concurrent_requests_never_exceed_the_maximum(counters, key, froze
     refusals = await asyncio.wait_for(
         asyncio.gather(*(counters.take([check], now) for _ in range(40))), 60
     )
-    assert sum(r is None for r in refusals) == 10
+    assert sum(isinstance(r, Counted) for r in refusals) == 10
+    counts = sorted(r.counts[check.key] for r in refusals if isinstance(r, Counted))
+    assert counts == list(range(1, 11))  # each winner saw its own place in the window
 
 
-async def test_tallies_add_up_and_are_read_back(counters, key, frozen_clock):
+async def test_a_tally_counts_along_never_refuses_and_reads_back(counters, key, frozen_clock):
     now = frozen_clock.now()
-    for _ in range(3):
-        await counters.add(key("a"), now, HOUR)
-    await counters.add(key("b"), now, HOUR)
-    assert await counters.read([key("a"), key("b"), key("c")], now) == {key("a"): 3, key("b"): 1}
+    limit, tally = Check(key("user"), 2, HOUR), Check(key("bucket"), None, HOUR)
+    assert await counters.take([limit, tally], now) == Counted({limit.key: 1, tally.key: 1})
+    assert await counters.take([limit, tally], now) == Counted({limit.key: 2, tally.key: 2})
+    refusal = await counters.take([limit, tally], now)
+    assert isinstance(refusal, Refusal) and refusal.check == limit
+    assert await counters.read([tally.key], now) == {tally.key: 2}  # the refusal counted none
+    for count in range(3, 6):  # alone, a tally has no maximum
+        assert await counters.take([tally], now) == Counted({tally.key: count})
+    other = key("other")
+    assert await counters.read([tally.key, other], now) == {tally.key: 5}
