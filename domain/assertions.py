@@ -5,6 +5,7 @@ Relying services verify them with the public keys published at ``/.well-known/jw
 
 import secrets
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from joserfc import jwt
@@ -19,8 +20,33 @@ ASSERTION_TTL = timedelta(minutes=5)
 DEFAULT_ISSUER = "urn:smsauth"
 
 
+@dataclass(frozen=True)
+class _Loaded:
+    kid: str
+    key: ECKey
+    at: datetime
+
+
+#: Each tenant's newest key as this process last read it (decrypted and parsed once, not per
+#: assertion); read again after KEY_CACHE so a newer key is picked up.
+_keys: dict[uuid.UUID, _Loaded] = {}
+KEY_CACHE = timedelta(minutes=1)
+KEY_CACHE_TENANTS = 10_000
+
+
 async def signing_key(tenant_id: uuid.UUID, box: SecretBox) -> tuple[str, ECKey]:
     """The tenant's newest key, created on first use."""
+    now = clock.now()
+    loaded = _keys.get(tenant_id)
+    if loaded is None or not loaded.at <= now < loaded.at + KEY_CACHE:
+        kid, key = await _newest_key(tenant_id, box)
+        if len(_keys) >= KEY_CACHE_TENANTS:
+            _keys.clear()
+        loaded = _keys[tenant_id] = _Loaded(kid, key, now)
+    return loaded.kid, loaded.key
+
+
+async def _newest_key(tenant_id: uuid.UUID, box: SecretBox) -> tuple[str, ECKey]:
     row = await SigningKey.filter(tenant_id=tenant_id).order_by("-created_at").first()
     if row is None:
         kid = secrets.token_urlsafe(12)

@@ -24,6 +24,7 @@ from typing import Any, Protocol
 from tortoise.transactions import in_transaction
 
 from domain.models import RateCounter
+from domain.sql import Params
 
 #: Expired rows of the table are swept on every this many ``take`` calls of a process.
 SWEEP_EVERY = 500
@@ -66,17 +67,6 @@ class Counters(Protocol):
 
 class _Refused(Exception):
     """Raised inside the transaction to roll it back."""
-
-
-class _Params:
-    """Bound values and their placeholders in the connection's dialect (``?`` or ``$n``)."""
-
-    def __init__(self, dialect: str) -> None:
-        self.postgres, self.values = dialect == "postgres", []
-
-    def __call__(self, value: Any) -> str:
-        self.values.append(value)
-        return f"${len(self.values)}" if self.postgres else "?"
 
 
 class DatabaseCounters:
@@ -134,7 +124,7 @@ class DatabaseCounters:
 
 def _upsert(checks: Sequence[Check], now: datetime, dialect: str) -> tuple[str, list]:
     """Create missing counters and restart those whose window ended, at this hit."""
-    p = _Params(dialect)
+    p = Params(dialect)
     rows = ",".join(f"({p(c.key)},0,{p(now + c.window)})" for c in checks)
     sql = (
         f'INSERT INTO "rate_counter" ("key","count","expires_at") VALUES {rows} '
@@ -146,7 +136,7 @@ def _upsert(checks: Sequence[Check], now: datetime, dialect: str) -> tuple[str, 
 
 def _count(checks: Sequence[Check], dialect: str) -> tuple[str, list]:
     """Count one on every counter below its maximum; the counted rows come back."""
-    p = _Params(dialect)
+    p = Params(dialect)
     keys = ",".join(p(c.key) for c in checks)
     # Integer literals (typed as such by PostgreSQL, unlike parameters inside CASE).
     maxima = " ".join(f"WHEN {p(c.key)} THEN {_ceiling(c)}" for c in checks)

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import pyotp
-from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
 from domain import audit, clock, metrics
@@ -45,6 +44,7 @@ from domain.phone import mask, parse_phone, require_allowed_country, require_sms
 from domain.runtime import Runtime
 from domain.send_guard import admit_check, admit_send
 from domain.sms_text import render_code
+from domain.sql import Params
 
 MAX_CODE_INPUT = 32
 
@@ -143,7 +143,7 @@ async def resend_code(principal: Principal, runtime: Runtime, challenge_id: uuid
         _refuse_finished(challenge)
         if now < challenge.resend_available_at and not await _last_send_failed(challenge):
             raise ResendTooSoon(challenge.resend_available_at)
-        store = await IdentityStore.get(id=challenge.identity_store_id)
+        store = challenge.identity_store
         await admit_send(runtime, principal, store, challenge.user_id, challenge.phone_number)
         async with in_transaction():
             moved = await Challenge.filter(id=challenge.id, counter=challenge.counter).update(
@@ -154,7 +154,10 @@ async def resend_code(principal: Principal, runtime: Runtime, challenge_id: uuid
             if not moved:
                 raise ResendTooSoon(now)  # a concurrent resend won
             await challenge.refresh_from_db()
-            sms = await _queue_code(runtime, store, challenge)
+            gateway = await SmsGateway.get(id=store.sms_gateway_id)
+            sms = await _queue_code(runtime, store, challenge, gateway)
+            challenge.sms_id = sms.id
+            await challenge.save(update_fields=["sms_id"])
         await _dispatch(runtime, store, challenge, sms)
         return challenge
 
@@ -197,7 +200,7 @@ async def _user(
         identity_store_id=store_id,
         identity_store__tenant_id=principal.tenant_id,
         user_id=user_id,
-    ).select_related("identity_store")
+    ).select_related("identity_store", "identity_store__sms_gateway")
     if user is None:
         if not await IdentityStore.filter(id=store_id, tenant_id=principal.tenant_id).exists():
             raise NotFound("identity store", field="identityStoreId")
@@ -224,7 +227,7 @@ async def _challenge(
         await Challenge.filter(user_id=user.id, status=ChallengeStatus.PENDING).update(
             status=ChallengeStatus.SUPERSEDED
         )
-        challenge = await Challenge.create(
+        challenge = Challenge(
             tenant_id=store.tenant_id,
             identity_store_id=store.id,
             user=user,
@@ -237,7 +240,9 @@ async def _challenge(
             resend_available_at=now + timedelta(seconds=store.resend_cooldown_seconds),
             created_at=now,
         )
-        sms = await _queue_code(runtime, store, challenge)
+        sms = await _queue_code(runtime, store, challenge, store.sms_gateway)  # loaded by _user
+        challenge.sms_id = sms.id
+        await challenge.save()  # one INSERT, with its message
     await _dispatch(runtime, store, challenge, sms)
     return challenge
 
@@ -246,9 +251,10 @@ def _hotp(runtime: Runtime, challenge: Challenge) -> pyotp.HOTP:
     return pyotp.HOTP(runtime.secret_box.decrypt(challenge.secret), digits=challenge.code_length)
 
 
-async def _queue_code(runtime: Runtime, store: IdentityStore, challenge: Challenge) -> SmsMessage:
+async def _queue_code(
+    runtime: Runtime, store: IdentityStore, challenge: Challenge, gateway: SmsGateway
+) -> SmsMessage:
     """The outbox row carrying the challenge's current code."""
-    gateway = await SmsGateway.get(id=store.sms_gateway_id)
     code = _hotp(runtime, challenge).at(challenge.counter)
     outgoing = Outgoing(
         tenant_id=store.tenant_id,
@@ -259,10 +265,7 @@ async def _queue_code(runtime: Runtime, store: IdentityStore, challenge: Challen
         identity_store_id=store.id,
         expires_at=challenge.expires_at,
     )
-    sms = await enqueue(outgoing, runtime)
-    challenge.sms_id = sms.id
-    await challenge.save(update_fields=["sms_id"])
-    return sms
+    return await enqueue(outgoing, runtime)
 
 
 async def _dispatch(
@@ -287,13 +290,27 @@ async def _load_challenge(
 ) -> Challenge:
     challenge = await Challenge.get_or_none(
         id=challenge_id, tenant_id=principal.tenant_id
-    ).select_related("user")
+    ).select_related("user", "identity_store")
     if challenge is None:
         raise NotFound("challenge", field="challengeId")
     note.store_id, note.user_id = challenge.identity_store_id, challenge.user.user_id
     note.masked_phone = mask(challenge.phone_number)
     principal.require_user(challenge.identity_store_id, challenge.user.user_id)
     return challenge
+
+
+async def _claim_attempt(challenge: Challenge) -> int | None:
+    """Use one attempt of a pending challenge, atomically (concurrent guesses cannot exceed the
+    limit); the attempts left after it, or None when there was none to use."""
+    db = Challenge._meta.db
+    p = Params(db.capabilities.dialect)
+    sql = (
+        'UPDATE "challenge" SET "attempts_left"="attempts_left"-1 '
+        f'WHERE "id"={p(challenge.id)} AND "status"={p(ChallengeStatus.PENDING)} '
+        'AND "attempts_left">0 RETURNING "attempts_left"'
+    )
+    rows = await db.execute_query_dict(sql, p.values)
+    return rows[0]["attempts_left"] if rows else None
 
 
 async def _last_send_failed(challenge: Challenge) -> bool:
@@ -329,15 +346,14 @@ async def _verify(
     now = clock.now()
     if now >= challenge.expires_at:
         raise CodeExpired()
-    store = await IdentityStore.get(id=challenge.identity_store_id)
+    store = challenge.identity_store
     await admit_check(runtime, principal, store, challenge.user_id, challenge.phone_number)
-    claimed = await Challenge.filter(
-        id=challenge.id, status=ChallengeStatus.PENDING, attempts_left__gt=0
-    ).update(attempts_left=F("attempts_left") - 1)
-    await challenge.refresh_from_db(fields=["attempts_left", "status", "resend_available_at"])
-    if not claimed:
+    left = await _claim_attempt(challenge)
+    if left is None:
+        await challenge.refresh_from_db(fields=["attempts_left", "status", "resend_available_at"])
         _refuse_finished(challenge)
         raise TooManyAttempts(challenge.resend_available_at)
+    challenge.attempts_left = left
     given = "".join((code or "")[:MAX_CODE_INPUT].split())
     good = (
         given.isascii()
