@@ -5,6 +5,7 @@ import fcntl
 import logging
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from tortoise import Tortoise
 from tortoise.connection import get_connection
@@ -17,9 +18,26 @@ MODELS = ["domain.models"]
 MIGRATION_LOCK_ID = 0x5E5A07
 
 
+#: SQLite pragmas smsauth sets unless the URL names them (``sqlite://path?synchronous=FULL``):
+#: WAL with synchronous=NORMAL commits without an fsync each time. A commit survives a crash of
+#: smsauth; only a power loss or OS crash can lose the last commits, never the file's
+#: consistency.
+SQLITE_PRAGMAS = {"journal_mode": "WAL", "synchronous": "NORMAL"}
+
+
+def with_sqlite_pragmas(database_url: str) -> str:
+    """``database_url`` with smsauth's SQLite pragmas added where the URL does not set them."""
+    if not database_url.startswith("sqlite://"):
+        return database_url
+    parts = urlsplit(database_url)
+    given = dict(parse_qsl(parts.query))
+    query = urlencode({**SQLITE_PRAGMAS, **given})
+    return urlunsplit(parts._replace(query=query))
+
+
 def tortoise_config(database_url: str) -> dict[str, Any]:
     return {
-        "connections": {"default": database_url},
+        "connections": {"default": with_sqlite_pragmas(database_url)},
         "apps": {
             "models": {
                 "models": MODELS,

@@ -3,6 +3,8 @@
 from pathlib import Path
 
 from tortoise import Tortoise
+from tortoise.backends.base.config_generator import expand_db_url
+from tortoise.backends.sqlite import SqliteClient
 
 from domain import migrations
 from domain.db import migrate, tortoise_config
@@ -42,3 +44,22 @@ async def test_migrating_an_up_to_date_database_changes_nothing(db):
     rows = await connection.execute_query_dict("SELECT * FROM tortoise_migrations")
     on_disk = sorted(p.stem for p in Path(migrations.__file__).parent.glob("0*.py"))
     assert sorted(r["name"] for r in rows) == on_disk and len(on_disk) >= 3
+
+
+async def _pragmas(url: str) -> tuple[str, int]:
+    """(journal_mode, synchronous) of a SQLite connection opened the way smsauth configures it
+    (a client of its own: the session's global connections stay as they are)."""
+    config = expand_db_url(tortoise_config(url)["connections"]["default"])
+    client = SqliteClient(connection_name="probe", **config["credentials"])
+    await client.create_connection(with_db=True)
+    try:
+        _, (journal,) = await client.execute_query("PRAGMA journal_mode")
+        _, (synchronous,) = await client.execute_query("PRAGMA synchronous")
+        return journal[0], synchronous[0]
+    finally:
+        await client.close()
+
+
+async def test_sqlite_commits_without_an_fsync_each_unless_the_url_asks(tmp_path):
+    assert await _pragmas(f"sqlite://{tmp_path}/a.db") == ("wal", 1)  # NORMAL
+    assert await _pragmas(f"sqlite://{tmp_path}/b.db?synchronous=FULL") == ("wal", 2)
