@@ -9,6 +9,7 @@ import hmac
 import secrets
 import uuid
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from domain import clock
 from domain.errors import Forbidden, Unauthenticated
@@ -57,6 +58,38 @@ class Principal:
         return f"api-key:{self.key_id.hex}" if self.key_id else "system"
 
 
+@dataclass(frozen=True)
+class _Read:
+    key: ApiKey
+    at: datetime
+
+
+#: API keys as this process last read them, for at most KEY_CACHE: a key is not read from the
+#: database on every request. A revocation made by this process applies at once; one made by
+#: another instance, within KEY_CACHE. Unknown key IDs are never kept.
+_keys: dict[uuid.UUID, _Read] = {}
+KEY_CACHE = timedelta(seconds=5)
+KEY_CACHE_SIZE = 10_000
+
+
+async def _api_key(key_id: uuid.UUID) -> ApiKey | None:
+    now = clock.now()
+    read = _keys.get(key_id)
+    if read is not None and read.at <= now < read.at + KEY_CACHE:
+        return read.key
+    key = await ApiKey.get_or_none(id=key_id)
+    if key is not None:
+        if len(_keys) >= KEY_CACHE_SIZE:
+            _keys.clear()
+        _keys[key_id] = _Read(key, now)
+    return key
+
+
+def forget_api_key(key_id: uuid.UUID) -> None:
+    """The key changed (revoked): read it again on its next use."""
+    _keys.pop(key_id, None)
+
+
 def new_secret() -> tuple[str, str]:
     """A fresh token secret and the hash to store."""
     secret = secrets.token_urlsafe(32)
@@ -87,7 +120,7 @@ async def authenticate(token: str | None) -> Principal:
         raise Unauthenticated("send an API key as 'Authorization: Bearer <key>'")
     prefix, token_id, secret = _split(token)
     if prefix == KEY_PREFIX:
-        key = await ApiKey.get_or_none(id=token_id)
+        key = await _api_key(token_id)
         if key is None or not hmac.compare_digest(key.secret_hash, hash_secret(secret)):
             raise Unauthenticated("the API key is not valid")
         if key.revoked_at is not None:

@@ -5,7 +5,7 @@ from datetime import datetime, timedelta
 
 from tortoise.transactions import in_transaction
 
-from domain import clock
+from domain import auth, clock
 from domain.auth import KEY_PREFIX, format_token, new_secret
 from domain.errors import NotFound, ValidationFailed
 from domain.models import ApiKey, Scope, Tenant
@@ -57,5 +57,6 @@ async def revoke_api_key(tenant_id: uuid.UUID, key_id: uuid.UUID) -> None:
     updated = await ApiKey.filter(id=key_id, tenant_id=tenant_id, revoked_at=None).update(
         revoked_at=clock.now()
     )
+    auth.forget_api_key(key_id)
     if not updated:
         raise NotFound("API key", field="id")

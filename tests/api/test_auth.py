@@ -1,8 +1,11 @@
 """Bearer API keys: missing, invalid, revoked, scopes, and key management."""
 
+import uuid
+
 import pytest
 
-from domain.models import Scope
+from domain.auth import KEY_CACHE
+from domain.models import ApiKey, Scope
 from domain.tenants import create_api_key
 from tests.api.graphql_documents import CREATE_GATEWAY, CREATE_STORE, REQUIREMENTS
 from tests.conftest import GraphQLClient
@@ -92,6 +95,19 @@ async def test_created_key_works_once_shown_and_revoked_key_stops(http, admin):
     assert "revoked" in body["errors"][0]["message"]
     again = (await admin.data(REVOKE_KEY, id=created["id"]))["revokeApiKey"]
     assert again["code"] == "NOT_FOUND"
+
+
+async def test_a_key_revoked_by_another_instance_stops_within_seconds(http, admin, frozen_clock):
+    created = await admin.ok(CREATE_KEY, scope="SERVICE", name="mobile backend")
+    key = GraphQLClient(http, created["key"])
+    assert (await key.data("{ viewer { scopes } }"))["viewer"]["scopes"] == ["SERVICE"]
+    key_id = uuid.UUID(hex=created["key"].split("_")[1])
+    # Another instance revokes it: this one learns of it when its read of the key runs out.
+    await ApiKey.filter(id=key_id).update(revoked_at=frozen_clock.now())
+    frozen_clock.advance(seconds=KEY_CACHE.total_seconds())
+    body = await key.execute("{ viewer { scopes } }")
+    assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    assert "revoked" in body["errors"][0]["message"]
 
 
 async def test_service_key_cannot_mint_keys(service):
