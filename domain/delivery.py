@@ -4,15 +4,24 @@ Statuses only move forward (QUEUED -> SENDING -> SENT -> a final state; DELIVERE
 FAILED and EXPIRED are final), each move is a conditional UPDATE and is published as an event.
 Transient failures retry with exponential backoff and jitter; after the retries on a gateway are
 spent, or while its circuit breaker is open, the message moves to the store's backup gateway.
+
+The dispatcher loads the gateways (and their circuits) of a claimed batch once, as ``KnownGateway``
+values that the batch's attempts share and keep up to date with what they count. A success resets
+the circuit unless it was closed without failures at that load and the batch counted none since; a
+failure another dispatcher counts meanwhile is reset by the success of a batch loaded after it.
+Synchronous sends load nothing: their success always resets it.
 """
 
 import logging
 import random
 import time
 import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.expressions import F, Q
 
 from domain import clock, metrics
@@ -50,6 +59,35 @@ BACKOFF_BASE_SECONDS = 2.0
 BACKOFF_MAX_SECONDS = 60.0
 CIRCUIT_THRESHOLD = 5
 CIRCUIT_OPEN_SECONDS = 30.0
+
+
+@dataclass
+class KnownGateway:
+    """A gateway (None once deleted) and its circuit breaker as a dispatcher loaded them for a
+    batch; the batch's attempts note the failures they count, so a later success resets them."""
+
+    gateway: SmsGateway | None
+    failures: int = 0
+    open_until: datetime | None = None
+
+
+async def load_gateways(
+    gateway_ids: Iterable[uuid.UUID | None], connection: BaseDBAsyncClient | None = None
+) -> dict[uuid.UUID, KnownGateway]:
+    """The gateways with these IDs and their circuits, in one query; deleted ones are missing."""
+    ids = {gateway_id for gateway_id in gateway_ids if gateway_id is not None}
+    if not ids:
+        return {}
+    rows = await SmsGateway.filter(id__in=ids).select_related("circuit").using_db(connection)
+    known = {}
+    for gateway in rows:
+        circuit = getattr(gateway, "circuit", None)
+        known[gateway.id] = KnownGateway(
+            gateway,
+            failures=circuit.failures if circuit else 0,
+            open_until=circuit.open_until if circuit else None,
+        )
+    return known
 
 
 async def advance(
@@ -99,11 +137,14 @@ def backoff(attempt: int) -> timedelta:
     return timedelta(seconds=random.uniform(ceiling / 2, ceiling))
 
 
-async def attempt(runtime: Runtime, message: SmsMessage, *, retry: bool) -> SendResult:
+async def attempt(
+    runtime: Runtime, message: SmsMessage, *, retry: bool, known: KnownGateway | None = None
+) -> SendResult:
     """Hand a claimed message to its gateway once and record what follows.
 
     With ``retry`` a transient failure schedules another try (or the backup gateway); without it
-    (synchronous sends) the message fails at once and the caller reports the answer.
+    (synchronous sends) the message fails at once and the caller reports the answer. ``known`` is
+    the message's gateway as the dispatcher loaded it with the batch; without it, it is read here.
     """
     now = clock.now()
     if message.expires_at is not None and now >= message.expires_at:
@@ -116,8 +157,14 @@ async def attempt(runtime: Runtime, message: SmsMessage, *, retry: bool) -> Send
             lease_until=None,
         )
         return Rejected("the code expired before it could be sent")
-    gateway = await SmsGateway.get_or_none(id=message.gateway_id)
-    open_until = await circuit_open_until(gateway.id, now) if gateway and retry else None
+    if known is None:
+        gateway = await SmsGateway.get_or_none(id=message.gateway_id)
+        open_until = await circuit_open_until(gateway.id, now) if gateway and retry else None
+    else:
+        gateway = known.gateway
+        open_until = known.open_until if gateway and retry else None
+        if open_until is not None and open_until <= now:
+            open_until = None
     if open_until is not None:
         await _record_attempt(
             message, gateway.id, AttemptOutcome.SKIPPED, "circuit breaker open", now
@@ -136,7 +183,7 @@ async def attempt(runtime: Runtime, message: SmsMessage, *, retry: bool) -> Send
         now,
     )
     if gateway is not None:
-        await _update_circuit(gateway.id, result)
+        await _update_circuit(gateway.id, result, known)
     await _settle(runtime, message, result, retry=retry)
     return result
 
@@ -256,18 +303,33 @@ async def circuit_open_until(gateway_id: uuid.UUID, now: datetime) -> datetime |
     return None
 
 
-async def _update_circuit(gateway_id: uuid.UUID, result: SendResult) -> None:
-    """Count consecutive failures atomically (workers race here); open at the threshold."""
+async def _update_circuit(
+    gateway_id: uuid.UUID, result: SendResult, known: KnownGateway | None = None
+) -> None:
+    """Count consecutive failures atomically (workers race here); open at the threshold.
+
+    A success skips the reset when ``known`` has the circuit closed with no failures (as loaded
+    with the batch, and kept up to date by the batch's own attempts).
+    """
     if not isinstance(result, Unavailable):
+        if known is not None and known.failures == 0 and known.open_until is None:
+            return
         await GatewayCircuit.filter(gateway_id=gateway_id).update(failures=0, open_until=None)
+        if known is not None:
+            known.failures, known.open_until = 0, None
         return
+    if known is not None:
+        known.failures += 1  # before any await: a success of the batch after this one resets
     await GatewayCircuit.get_or_create(gateway_id=gateway_id)
     await GatewayCircuit.filter(gateway_id=gateway_id).update(failures=F("failures") + 1)
     now = clock.now()
-    await GatewayCircuit.filter(
+    open_until = now + timedelta(seconds=CIRCUIT_OPEN_SECONDS)
+    opened = await GatewayCircuit.filter(
         Q(gateway_id=gateway_id, failures__gte=CIRCUIT_THRESHOLD)
         & (Q(open_until__isnull=True) | Q(open_until__lte=now))
-    ).update(open_until=now + timedelta(seconds=CIRCUIT_OPEN_SECONDS))
+    ).update(open_until=open_until)
+    if opened and known is not None:
+        known.open_until = open_until  # the batch's attempts yet to start skip the gateway
 
 
 async def _record_attempt(
