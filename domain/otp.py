@@ -15,7 +15,7 @@ from datetime import timedelta
 import pyotp
 from tortoise.transactions import in_transaction
 
-from domain import audit, clock, metrics
+from domain import audit, clock, metrics, otp_reads
 from domain.auth import Principal
 from domain.errors import (
     CodeExpired,
@@ -89,26 +89,27 @@ async def start_enrollment(
 ) -> Challenge:
     """Send a code to a new number; the user's enrollment changes only when it is verified."""
     async with audited(principal, "SMS_ENROLLMENT_START") as note:
-        store, user = await _flow_subject(principal, note, store_id, user_id)
-        raw = phone or user.phone_number
+        subject = await _flow_subject(principal, note, store_id, user_id)
+        raw = phone or subject.user.phone_number
         if not raw:
             raise ValidationFailed("give the phone number to enroll", field="phoneNumber")
-        phone = require_sms_capable(parse_phone(raw, store.default_region))
-        number = require_allowed_country(phone, store.allowed_calling_codes).e164
+        phone = require_sms_capable(parse_phone(raw, subject.store.default_region))
+        number = require_allowed_country(phone, subject.store.allowed_calling_codes).e164
         note.masked_phone = mask(number)
-        return await _challenge(runtime, principal, store, user, number, MessagePurpose.ENROLLMENT)
+        return await _challenge(runtime, principal, subject, number, MessagePurpose.ENROLLMENT)
 
 
 async def start_authentication(
     principal: Principal, runtime: Runtime, store_id: uuid.UUID, user_id: str
 ) -> Challenge:
     async with audited(principal, "SMS_AUTHENTICATION_START") as note:
-        store, user = await _flow_subject(principal, note, store_id, user_id)
+        subject = await _flow_subject(principal, note, store_id, user_id)
+        user = subject.user
         if user.phone_verified_at is None or not user.phone_number:
             raise NotEnrolled()
         note.masked_phone = mask(user.phone_number)
         return await _challenge(
-            runtime, principal, store, user, user.phone_number, MessagePurpose.AUTHENTICATION
+            runtime, principal, subject, user.phone_number, MessagePurpose.AUTHENTICATION
         )
 
 
@@ -166,7 +167,7 @@ async def remove_enrollment(principal: Principal, store_id: uuid.UUID, user_id: 
     async with audited(principal, "SMS_ENROLLMENT_REMOVE") as note:
         note.user_id = user_id
         principal.require_user(store_id, user_id)
-        user = await _user(principal, note, store_id, user_id)
+        user = (await _subject(principal, note, store_id, user_id)).user
         if user.phone_verified_at is None:
             raise NotEnrolled()
         note.masked_phone = mask(user.phone_number or "")
@@ -180,44 +181,40 @@ async def remove_enrollment(principal: Principal, store_id: uuid.UUID, user_id: 
 
 async def _flow_subject(
     principal: Principal, note: AuditNote, store_id: uuid.UUID, user_id: str
-) -> tuple[IdentityStore, StoreUser]:
-    """The store and user of a new challenge, if SMS is on for both."""
+) -> otp_reads.Subject:
+    """The store, user and gateway of a new challenge, if SMS is on for both."""
     note.user_id = user_id
     principal.require_user(store_id, user_id)
-    user = await _user(principal, note, store_id, user_id)
-    store = user.identity_store
-    if not store.sms_enabled or store.sms_gateway_id is None:
+    subject = await _subject(principal, note, store_id, user_id)
+    store = subject.store
+    if not store.sms_enabled or subject.gateway is None:
         raise SmsNotEnabled("SMS authentication is not enabled for this identity store")
-    if not await user.roles.filter(sms_enabled=True).exists():
+    if not subject.sms_role:
         raise SmsNotEnabled("SMS authentication is not enabled for the user's roles")
-    return store, user
+    return subject
 
 
-async def _user(
+async def _subject(
     principal: Principal, note: AuditNote, store_id: uuid.UUID, user_id: str
-) -> StoreUser:
-    user = await StoreUser.get_or_none(
-        identity_store_id=store_id,
-        identity_store__tenant_id=principal.tenant_id,
-        user_id=user_id,
-    ).select_related("identity_store", "identity_store__sms_gateway")
-    if user is None:
+) -> otp_reads.Subject:
+    subject = await otp_reads.subject(principal.tenant_id, store_id, user_id)
+    if subject is None:
         if not await IdentityStore.filter(id=store_id, tenant_id=principal.tenant_id).exists():
             raise NotFound("identity store", field="identityStoreId")
         note.store_id = store_id
         raise NotFound("user", field="userId")
     note.store_id = store_id  # the audit event names only the tenant's own stores
-    return user
+    return subject
 
 
 async def _challenge(
     runtime: Runtime,
     principal: Principal,
-    store: IdentityStore,
-    user: StoreUser,
+    subject: otp_reads.Subject,
     number: str,
     purpose: MessagePurpose,
 ) -> Challenge:
+    store, user = subject.store, subject.user
     now = clock.now()
     latest = await Challenge.filter(user_id=user.id).order_by("-created_at").first()
     if latest and latest.status != ChallengeStatus.VERIFIED and now < latest.resend_available_at:
@@ -240,7 +237,7 @@ async def _challenge(
             resend_available_at=now + timedelta(seconds=store.resend_cooldown_seconds),
             created_at=now,
         )
-        sms = await _queue_code(runtime, store, challenge, store.sms_gateway)  # loaded by _user
+        sms = await _queue_code(runtime, store, challenge, subject.gateway)
         challenge.sms_id = sms.id
         await challenge.save()  # one INSERT, with its message
     await _dispatch(runtime, store, challenge, sms)
@@ -288,9 +285,7 @@ async def _dispatch(
 async def _load_challenge(
     principal: Principal, challenge_id: uuid.UUID, note: AuditNote
 ) -> Challenge:
-    challenge = await Challenge.get_or_none(
-        id=challenge_id, tenant_id=principal.tenant_id
-    ).select_related("user", "identity_store")
+    challenge = await otp_reads.challenge(principal.tenant_id, challenge_id)
     if challenge is None:
         raise NotFound("challenge", field="challengeId")
     note.store_id, note.user_id = challenge.identity_store_id, challenge.user.user_id

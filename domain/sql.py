@@ -1,10 +1,17 @@
 """Raw SQL for the few statements the ORM has no form for (an upsert with a condition, UPDATE ...
-RETURNING). Each is written once for SQLite (3.35 and newer) and PostgreSQL: only the
-placeholders and the binding of UUIDs differ, and ``Params`` takes care of both."""
+RETURNING) and for the hot joined reads of the OTP flows, where building the query costs the ORM
+more than running it. Each is written once for SQLite (3.35 and newer) and PostgreSQL: only the
+placeholders and the binding of UUIDs differ, and ``Params`` takes care of both; rows become
+model instances through the ORM's own conversion (``from_row``)."""
 
 import enum
 import uuid
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, TypeVar
+
+from tortoise.models import Model
+
+M = TypeVar("M", bound=Model)
 
 
 class Params:
@@ -21,3 +28,28 @@ class Params:
             value = str(value)  # how Tortoise stores UUIDs in SQLite
         self.values.append(value)
         return f"${len(self.values)}" if self.postgres else "?"
+
+
+def select_list(model: type[Model], alias: str) -> str:
+    """Every column of ``model`` from table alias ``alias``, named ``"<alias>.<column>"``."""
+    return ",".join(f'"{alias}"."{c}" AS "{alias}.{c}"' for c in model._meta.db_fields)
+
+
+def from_row(model: type[M], row: Mapping[str, Any], alias: str) -> M | None:
+    """The ``model`` instance in a row selected with ``select_list`` (None for a LEFT JOIN that
+    found nothing), converted the way the ORM converts its own rows."""
+    if row[f"{alias}.{model._meta.db_pk_column}"] is None:
+        return None
+    return model._init_from_db(**{c: row[f"{alias}.{c}"] for c in model._meta.db_fields})
+
+
+async def fetch_one(model: type[Model], sql: str, params: Params) -> dict[str, Any] | None:
+    """The first row of a query run on ``model``'s connection."""
+    rows = await model._meta.db.execute_query_dict(sql, params.values)
+    return rows[0] if rows else None
+
+
+def attach(instance: Model, relation: str, related: Model | None) -> None:
+    """Set a foreign key's object on ``instance`` as ``select_related`` does (the ORM keeps a
+    fetched related object in ``_<relation>``), so ``instance.<relation>`` needs no query."""
+    object.__setattr__(instance, f"_{relation}", related)
