@@ -2,6 +2,7 @@
 readiness at /readyz, Prometheus metrics at /metrics."""
 
 import contextlib
+import gc
 import logging
 from collections.abc import AsyncIterator
 from typing import Any
@@ -117,9 +118,14 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
             runtime.on_queued = dispatcher.wake
             dispatcher.start()
             smpp_receipts.start()
+        # What start-up built lives as long as the process: out of the collector's way, so
+        # full collections scan only what requests allocate (shorter pauses, lower p99).
+        gc.collect()
+        gc.freeze()
         try:
             yield
         finally:
+            gc.unfreeze()
             await smpp_receipts.stop()
             await dispatcher.stop()
             await runtime.bus.close()
