@@ -216,9 +216,12 @@ async def _challenge(
 ) -> Challenge:
     store, user = subject.store, subject.user
     now = clock.now()
-    latest = await Challenge.filter(user_id=user.id).order_by("-created_at").first()
-    if latest and latest.status != ChallengeStatus.VERIFIED and now < latest.resend_available_at:
-        raise ResendTooSoon(latest.resend_available_at)
+    if (
+        subject.last_resend_at is not None
+        and subject.last_status != ChallengeStatus.VERIFIED
+        and now < subject.last_resend_at
+    ):
+        raise ResendTooSoon(subject.last_resend_at)
     await admit_send(runtime, principal, store, user.id, number)
     async with in_transaction():  # the challenge and its message (the outbox row) together
         await Challenge.filter(user_id=user.id, status=ChallengeStatus.PENDING).update(

@@ -1,9 +1,11 @@
 """The reads an OTP flow step starts with, one statement each: a user with its store, the
-store's gateway and whether any of the user's roles enables SMS; a challenge with its user and
-store. Raw SQL (``domain.sql``): the ORM's joined queries cost more to build than to run."""
+store's gateway, whether any of the user's roles enables SMS and the user's newest challenge; a
+challenge with its user and store. Raw SQL (``domain.sql``): the ORM's joined queries cost more
+to build than to run."""
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from functools import cache
 
 from domain.models import Challenge, IdentityStore, SecurityRole, SmsGateway, StoreUser
@@ -18,6 +20,17 @@ class Subject:
     store: IdentityStore
     gateway: SmsGateway | None  # the store's primary gateway
     sms_role: bool  # one of the user's roles enables SMS
+    #: The user's newest challenge, if any: its status and when a new one may be sent.
+    last_status: str | None
+    last_resend_at: datetime | None
+
+
+def _newest(column: str) -> str:
+    """A column of the user's newest challenge, as ``"last.<column>"``."""
+    return (
+        f'(SELECT "{column}" FROM "{Challenge._meta.db_table}" lc WHERE lc."user_id"=u."id" '
+        f'ORDER BY lc."created_at" DESC LIMIT 1) AS "last.{column}"'
+    )
 
 
 @cache
@@ -28,7 +41,8 @@ def _subject_head() -> str:
         f"{select_list(SmsGateway, 'g')},"
         f'EXISTS (SELECT 1 FROM "{roles.through}" ur JOIN "{SecurityRole._meta.db_table}" r '
         f'ON r."id"=ur."{roles.forward_key}" WHERE ur."{roles.backward_key}"=u."id" '
-        'AND r."sms_enabled") AS "sms_role" '
+        'AND r."sms_enabled") AS "sms_role",'
+        f"{_newest('status')},{_newest('resend_available_at')} "
         f'FROM "{StoreUser._meta.db_table}" u '
         f'JOIN "{IdentityStore._meta.db_table}" s ON s."id"=u."identity_store_id" '
         f'LEFT JOIN "{SmsGateway._meta.db_table}" g ON g."id"=s."sms_gateway_id" '
@@ -48,7 +62,15 @@ async def subject(tenant_id: uuid.UUID, store_id: uuid.UUID, user_id: str) -> Su
     user, store = from_row(StoreUser, row, "u"), from_row(IdentityStore, row, "s")
     assert user is not None and store is not None  # inner joins
     attach(user, "identity_store", store)
-    return Subject(user, store, from_row(SmsGateway, row, "g"), bool(row["sms_role"]))
+    resend_at = Challenge._meta.fields_map["resend_available_at"]
+    return Subject(
+        user,
+        store,
+        from_row(SmsGateway, row, "g"),
+        bool(row["sms_role"]),
+        row["last.status"],
+        resend_at.to_python_value(row["last.resend_available_at"]),
+    )
 
 
 @cache
