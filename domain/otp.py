@@ -224,9 +224,7 @@ async def _challenge(
         raise ResendTooSoon(subject.last_resend_at)
     await admit_send(runtime, principal, store, user.id, number)
     async with in_transaction():  # the challenge and its message (the outbox row) together
-        await Challenge.filter(user_id=user.id, status=ChallengeStatus.PENDING).update(
-            status=ChallengeStatus.SUPERSEDED
-        )
+        await _supersede_pending(user)
         challenge = Challenge(
             tenant_id=store.tenant_id,
             identity_store_id=store.id,
@@ -295,6 +293,17 @@ async def _load_challenge(
     note.masked_phone = mask(challenge.phone_number)
     principal.require_user(challenge.identity_store_id, challenge.user.user_id)
     return challenge
+
+
+async def _supersede_pending(user: StoreUser) -> None:
+    """The user's pending challenges stop working (a new one is being started)."""
+    db = Challenge._meta.db
+    p = Params(db.capabilities.dialect)
+    sql = (
+        f'UPDATE "challenge" SET "status"={p(ChallengeStatus.SUPERSEDED)} '
+        f'WHERE "user_id"={p(user.id)} AND "status"={p(ChallengeStatus.PENDING)}'
+    )
+    await db.execute_query(sql, p.values)
 
 
 async def _claim_attempt(challenge: Challenge) -> int | None:
