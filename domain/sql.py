@@ -15,7 +15,10 @@ M = TypeVar("M", bound=Model)
 
 
 class Params:
-    """Bound values and their placeholders in a connection's dialect (``?`` or ``$n``)."""
+    """Bound values and their placeholders in a connection's dialect (``?`` or ``$n``).
+
+    Call it in the order the placeholders appear in the statement's text: SQLite's ``?`` are
+    bound by position."""
 
     def __init__(self, dialect: str) -> None:
         self.postgres = dialect == "postgres"
@@ -53,3 +56,12 @@ def attach(instance: Model, relation: str, related: Model | None) -> None:
     """Set a foreign key's object on ``instance`` as ``select_related`` does (the ORM keeps a
     fetched related object in ``_<relation>``), so ``instance.<relation>`` needs no query."""
     object.__setattr__(instance, f"_{relation}", related)
+
+
+def assignments(model: type[Model], changes: Mapping[str, Any], p: Params) -> str:
+    """``"column"=<placeholder>, ...`` for field values, converted by the fields themselves."""
+    fields = model._meta.fields_map
+    return ",".join(
+        f'"{fields[name].source_field or name}"={p(fields[name].to_db_value(value, model))}'
+        for name, value in changes.items()
+    )
