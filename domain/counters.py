@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from tortoise.backends.base.client import BaseDBAsyncClient, TransactionalDBClient
 from tortoise.transactions import in_transaction
 
 from domain.models import RateCounter
@@ -65,10 +66,6 @@ class Counters(Protocol):
     async def close(self) -> None: ...
 
 
-class _Refused(Exception):
-    """Raised inside the transaction to roll it back."""
-
-
 class DatabaseCounters:
     """Counters in the ``rate_counter`` table; conditional UPDATEs make them race-free."""
 
@@ -78,39 +75,49 @@ class DatabaseCounters:
     async def take(self, checks: Sequence[Check], now: datetime) -> Refusal | Counted:
         """Two statements whatever the number of checks: one upsert creates missing counters and
         restarts ended windows, then one conditional UPDATE counts every counter below its
-        maximum and returns the new counts; fewer rows counted than checks means a refusal,
-        and the transaction is rolled back so nothing is counted.
+        maximum and returns the new counts. A counter missing from what comes back was full:
+        the ones counted are counted back down, so a refusal counts nothing.
 
+        Inside the caller's transaction the statements join it (no nested transaction, whose
+        savepoints cost statements of their own); otherwise they run in one of their own.
         Raw SQL because the ORM has neither an upsert with a condition nor UPDATE ... RETURNING;
         both forms are the same on SQLite (3.35 and newer) and PostgreSQL."""
         if not checks:
             return Counted({})
-        ordered = sorted({c.key: c for c in checks}.values(), key=lambda c: c.key)  # lock order
         try:
+            current = RateCounter._meta.db
+            if isinstance(current, TransactionalDBClient):
+                return await self._take(current, checks, now)
             async with in_transaction() as connection:
-                dialect = connection.capabilities.dialect
-                await connection.execute_query(*_upsert(ordered, now, dialect))
-                rows = await connection.execute_query_dict(*_count(ordered, dialect))
-                if len(rows) < len(ordered):
-                    raise _Refused()  # roll back the counters that were counted
-        except _Refused:
-            return await self._refusal(checks, now)
+                return await self._take(connection, checks, now)
         finally:
             if next(self._calls) % SWEEP_EVERY == 0:
-                keys = [c.key for c in ordered]
+                keys = [c.key for c in checks]
                 await RateCounter.filter(expires_at__lt=now, key__not_in=keys).delete()
-        return Counted({row["key"]: row["count"] for row in rows})
 
-    async def _refusal(self, checks: Sequence[Check], now: datetime) -> Refusal:
-        """The full counter (the first given, if several), as the rolled-back state shows it."""
-        rows = {row.key: row for row in await RateCounter.filter(key__in=[c.key for c in checks])}
-        full = [
-            c
-            for c in checks
-            if c.key in rows and c.maximum is not None and rows[c.key].count >= c.maximum
-        ]
-        check = full[0] if full else checks[0]  # emptied meanwhile: still refused this time
-        return Refusal(check, rows[check.key].expires_at if check.key in rows else now)
+    async def _take(
+        self, connection: BaseDBAsyncClient, checks: Sequence[Check], now: datetime
+    ) -> Refusal | Counted:
+        ordered = sorted({c.key: c for c in checks}.values(), key=lambda c: c.key)  # lock order
+        dialect = connection.capabilities.dialect
+        await connection.execute_query(*_upsert(ordered, now, dialect))
+        rows = await connection.execute_query_dict(*_count(ordered, dialect))
+        counted = {row["key"]: row["count"] for row in rows}
+        if len(counted) == len(ordered):
+            return Counted(counted)
+        full = next(c for c in checks if c.key not in counted)  # the first given, if several
+        p = Params(dialect)
+        if counted:
+            keys = ",".join(p(key) for key in counted)
+            await connection.execute_query(
+                f'UPDATE "rate_counter" SET "count"="count"-1 WHERE "key" IN ({keys})', p.values
+            )
+        ends = (
+            await RateCounter.filter(key=full.key)
+            .using_db(connection)
+            .values_list("expires_at", flat=True)
+        )
+        return Refusal(full, ends[0] if ends else now)
 
     async def read(self, keys: Sequence[str], now: datetime) -> dict[str, int]:
         rows = await RateCounter.filter(key__in=list(keys), expires_at__gt=now).values_list(

@@ -15,7 +15,7 @@ from datetime import timedelta
 import pyotp
 from tortoise.transactions import in_transaction
 
-from domain import audit, clock, metrics, otp_reads
+from domain import audit, clock, metrics, otp_reads, velocity
 from domain.auth import Principal
 from domain.errors import (
     CodeExpired,
@@ -42,7 +42,7 @@ from domain.models import (
 )
 from domain.phone import mask, parse_phone, require_allowed_country, require_sms_capable
 from domain.runtime import Runtime
-from domain.send_guard import admit_check, admit_send
+from domain.send_guard import admit_check, admit_send, check_send
 from domain.sms_text import render_code
 from domain.sql import Params
 
@@ -222,27 +222,41 @@ async def _challenge(
         and now < subject.last_resend_at
     ):
         raise ResendTooSoon(subject.last_resend_at)
-    await admit_send(runtime, principal, store, user.id, number)
-    async with in_transaction():  # the challenge and its message (the outbox row) together
-        await _supersede_pending(user)
-        challenge = Challenge(
-            tenant_id=store.tenant_id,
-            identity_store_id=store.id,
-            user=user,
-            purpose=purpose,
-            phone_number=number,
-            secret=runtime.secret_box.encrypt(pyotp.random_base32()),
-            code_length=store.code_length,
-            attempts_left=store.max_attempts,
-            expires_at=now + timedelta(seconds=store.code_ttl_seconds),
-            resend_available_at=now + timedelta(seconds=store.resend_cooldown_seconds),
-            created_at=now,
-        )
-        sms = await _queue_code(runtime, store, challenge, subject.gateway)
-        challenge.sms_id = sms.id
-        await challenge.save()  # one INSERT, with its message
+    try:
+        # One transaction: the send's counts, the challenge and its message (the outbox row).
+        async with in_transaction():
+            surge = await check_send(runtime, principal, store, user.id, number)
+            if surge is not None:
+                raise _Surge(surge)  # roll the counts back, then hold the country
+            await _supersede_pending(user)
+            challenge = Challenge(
+                tenant_id=store.tenant_id,
+                identity_store_id=store.id,
+                user=user,
+                purpose=purpose,
+                phone_number=number,
+                secret=runtime.secret_box.encrypt(pyotp.random_base32()),
+                code_length=store.code_length,
+                attempts_left=store.max_attempts,
+                expires_at=now + timedelta(seconds=store.code_ttl_seconds),
+                resend_available_at=now + timedelta(seconds=store.resend_cooldown_seconds),
+                created_at=now,
+            )
+            sms = await _queue_code(runtime, store, challenge, subject.gateway)
+            challenge.sms_id = sms.id
+            await challenge.save()  # one INSERT, with its message
+    except _Surge as refused:
+        await velocity.hold(principal, refused.surge)
     await _dispatch(runtime, store, challenge, sms)
     return challenge
+
+
+class _Surge(Exception):
+    """Rolls a start's transaction back: the send is a surge (``velocity.surge``)."""
+
+    def __init__(self, surge: velocity.Surge) -> None:
+        super().__init__(surge.reason)
+        self.surge = surge
 
 
 def _hotp(runtime: Runtime, challenge: Challenge) -> pyotp.HOTP:

@@ -15,6 +15,17 @@ async def admit_send(
     runtime: Runtime, principal: Principal, store: IdentityStore, user: uuid.UUID, number: str
 ) -> None:
     """Raise ``InvalidPhoneNumber`` or ``RateLimited`` unless a code may go to ``number`` now."""
+    found = await check_send(runtime, principal, store, user, number)
+    if found is not None:
+        await velocity.hold(principal, found)
+
+
+async def check_send(
+    runtime: Runtime, principal: Principal, store: IdentityStore, user: uuid.UUID, number: str
+) -> velocity.Surge | None:
+    """``admit_send`` for a caller's transaction: counts the send (raising as it does), but a
+    surge comes back instead of being held here, so the caller can roll its transaction back
+    first and then ``velocity.hold`` it."""
     phone = require_allowed_country(parse_phone(number), store.allowed_calling_codes)
     now = clock.now()
     await velocity.refuse_if_held(store.tenant_id, phone.calling_code, now)
@@ -35,8 +46,8 @@ async def admit_send(
         now,
         tallies=[bucket],
     )
-    await velocity.check_surge(
-        runtime.counters, principal, store, phone.calling_code, now, counts[bucket.key]
+    return await velocity.surge(
+        runtime.counters, store, phone.calling_code, now, counts[bucket.key]
     )
 
 

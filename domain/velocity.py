@@ -15,6 +15,7 @@ in the same buckets).
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import NoReturn
 
 from tortoise.exceptions import IntegrityError
 
@@ -51,35 +52,46 @@ async def refuse_if_held(tenant_id: uuid.UUID, calling_code: int, now: datetime)
         raise RateLimited("COUNTRY", held_until, f"sends to +{calling_code} numbers are on hold")
 
 
-async def check_surge(
-    counters: Counters,
-    principal: Principal,
-    store: IdentityStore,
-    calling_code: int,
-    now: datetime,
-    this_hour: int,
-) -> None:
-    """Raise ``RateLimited`` (and hold the country) when ``this_hour`` sends are a surge."""
+@dataclass(frozen=True)
+class Surge:
+    """A send that makes this hour's sends to a country a surge, and why."""
+
+    store: IdentityStore
+    calling_code: int
+    reason: str
+
+
+async def surge(
+    counters: Counters, store: IdentityStore, calling_code: int, now: datetime, this_hour: int
+) -> Surge | None:
+    """Whether ``this_hour`` sends (this one counted) are a surge; reads only, writes nothing."""
     if store.velocity_factor <= 0 or this_hour <= store.velocity_minimum:
-        return  # below the minimum nothing is a surge: no need for the baseline
+        return None  # below the minimum nothing is a surge: no need for the baseline
     hour = now.replace(minute=0, second=0, microsecond=0)
     average = await _hourly_average(counters, store.tenant_id, calling_code, hour, now)
     threshold = max(store.velocity_minimum, store.velocity_factor * average)
     if this_hour <= threshold:
-        return
+        return None
     if await CountryHold.filter(
         tenant_id=store.tenant_id, calling_code=calling_code, released_at__gte=hour
     ).exists():
-        return  # an admin released it this hour
+        return None  # an admin released it this hour
     reason = (
         f"{this_hour} sends to +{calling_code} this hour, over {threshold:g} "
         f"({store.velocity_factor}x the hourly average of {average:.1f} over the last day, "
         f"at least {store.velocity_minimum})"
     )
+    return Surge(store, calling_code, reason)
+
+
+async def hold(principal: Principal, found: Surge) -> NoReturn:
+    """Hold the surge's country for ``HOLD``, say why in the audit trail, refuse the send."""
+    now = clock.now()
     until = now + HOLD
-    await _hold(store.tenant_id, calling_code, until, reason, now)
+    store, calling_code = found.store, found.calling_code
+    await _hold(store.tenant_id, calling_code, until, found.reason, now)
     await audit.record(
-        principal, "SMS_COUNTRY_HOLD", "HELD", identity_store_id=store.id, detail=reason
+        principal, "SMS_COUNTRY_HOLD", "HELD", identity_store_id=store.id, detail=found.reason
     )
     metrics.refused("SEND", "COUNTRY_HOLD")
     raise RateLimited("COUNTRY", until, f"sends to +{calling_code} numbers are on hold")
