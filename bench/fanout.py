@@ -419,8 +419,8 @@ async def run_mode(mode: str, args: argparse.Namespace, secret_key: str) -> dict
             await asyncio.sleep(1.0)  # let the server settle after the last first frame
             result["rss_held_mib"] = watcher.rss_mib()
 
-            # Phase 3: warm-up receipts (messages nobody follows; every subscriber of the tenant
-            # still sees their events), then K signed "delivered" receipts at a fixed rate.
+            # Phase 3: warm-up receipts (messages nobody follows: only tenant-wide and gateway
+            # subscribers are woken by them), then K signed "delivered" receipts at a fixed rate.
             async with asyncio.timeout(args.phase_timeout):
                 await post_receipts(session, sender.url, callback, warmup, args.rate, subs)
                 await asyncio.sleep(1.0)

@@ -117,8 +117,13 @@ async def advance(
     return True
 
 
-async def publish(runtime: Runtime, message: SmsMessage, detail: str | None = None) -> None:
-    """Tell subscribers (on any instance) that a message changed; never fails the caller."""
+async def publish(
+    runtime: Runtime, message: SmsMessage, detail: str | None = None, replaces: int | None = None
+) -> None:
+    """Tell subscribers (on any instance) that a message changed; never fails the caller.
+
+    With ``replaces`` the event tells the followers of that earlier message that ``message``
+    carries its code now (a resend): it goes to them as ``message_id`` with ``moved_to``."""
     bus = getattr(runtime, "bus", None)
     if bus is None:
         return
@@ -130,6 +135,8 @@ async def publish(runtime: Runtime, message: SmsMessage, detail: str | None = No
         "at": message.updated_at.isoformat(),
         "detail": detail,
     }
+    if replaces is not None:
+        event.update(message_id=replaces, moved_to=message.id)
     try:
         await bus.publish(f"sms:{message.tenant_id}", event)
     except Exception:  # the database has the status; a lost event is not a lost message

@@ -17,6 +17,7 @@ from tortoise.transactions import in_transaction
 
 from domain import audit, clock, metrics, otp_reads, velocity
 from domain.auth import Principal
+from domain.delivery import publish
 from domain.errors import (
     CodeExpired,
     DomainError,
@@ -146,6 +147,7 @@ async def resend_code(principal: Principal, runtime: Runtime, challenge_id: uuid
             raise ResendTooSoon(challenge.resend_available_at)
         store = challenge.identity_store
         await admit_send(runtime, principal, store, challenge.user_id, challenge.phone_number)
+        previous = challenge.sms_id
         async with in_transaction():
             moved = await Challenge.filter(id=challenge.id, counter=challenge.counter).update(
                 counter=challenge.counter + 1,
@@ -159,6 +161,8 @@ async def resend_code(principal: Principal, runtime: Runtime, challenge_id: uuid
             sms = await _queue_code(runtime, store, challenge, gateway)
             challenge.sms_id = sms.id
             await challenge.save(update_fields=["sms_id"])
+        if previous is not None:  # the challenge's followers move to the new message
+            await publish(runtime, sms, "a new code was sent", replaces=previous)
         await _dispatch(runtime, store, challenge, sms)
         return challenge
 

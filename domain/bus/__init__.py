@@ -10,9 +10,9 @@ streams changes, and re-reads whenever ``Subscription.gaps`` grows (overflow or 
 Example:
     bus = create_bus(settings)
     await bus.start()
-    async with bus.subscribe(f"sms:{sms_id}") as events:
-        status = await current_status(sms_id)  # the database first
-        async for event in events:
+    async with bus.subscribe(f"sms:{tenant_id}", match=("message_id", 42)) as events:
+        status = await current_status(42)  # the database first
+        async for event in events:  # read-only mappings, only message 42's
             ...
     await bus.close()
 """
@@ -25,6 +25,7 @@ from domain.bus.hub import (
     BusOptions,
     BusUnavailable,
     EventTooLarge,
+    Match,
     Subscription,
 )
 from domain.settings import Settings
@@ -35,6 +36,7 @@ __all__ = [
     "BusUnavailable",
     "EventBus",
     "EventTooLarge",
+    "Match",
     "Subscription",
     "create_bus",
 ]
@@ -52,7 +54,11 @@ class EventBus(Protocol):
     ``[A-Za-z0-9_.:/@#=+-]{1,200}`` and ``TypeError`` for an event that is not a JSON object.
     ``subscribe`` returns an async context manager whose entry returns only once the listener
     receives the channel (or raises ``BusUnavailable``); it yields an async iterator of events
-    that ends when the context is left or the bus is closed.
+    (read-only mappings, shared by the process's subscribers) that ends when the context is left
+    or the bus is closed. With ``match=(field, value)`` it yields only the events whose ``field``
+    has ``value``: the process still receives the whole channel, but an event wakes only the
+    subscribers that want it (``Subscription.rematch`` changes the value). With ``follow`` as
+    well, an event carrying that field moves the subscription to its value as it is delivered.
     """
 
     @property
@@ -66,7 +72,9 @@ class EventBus(Protocol):
 
     async def publish(self, channel: str, event: dict[str, Any]) -> None: ...
 
-    def subscribe(self, channel: str) -> Subscription: ...
+    def subscribe(
+        self, channel: str, match: Match | None = None, follow: str | None = None
+    ) -> Subscription: ...
 
 
 def create_bus(settings: Settings, options: BusOptions | None = None) -> EventBus:

@@ -1,7 +1,7 @@
 """The in-process event bus: for one process (SQLite deployments, tests); nothing crosses processes.
 
 Events still go through the JSON encoding, so they are checked like on the networked backends and
-each subscriber gets its own copy.
+subscribers get a decoded, read-only event, never the publisher's dict.
 """
 
 from typing import Any

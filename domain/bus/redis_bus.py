@@ -144,22 +144,32 @@ class RedisBus(Hub):
         self._pubsub = self._listener = None
 
     async def _listen(self, channel: str) -> None:
+        """SUBSCRIBE once per channel: later subscribers await the confirmation under way (or
+        return at once) without taking the lock, so a burst of subscribers does not queue on it."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.options.timeout
         while True:
-            await self._wait_ready(deadline)
-            async with self._lock:
-                ack = self._acks.get(channel)
-                if ack is None and self._ready.is_set() and self._pubsub is not None:
-                    ack = self._acks[channel] = loop.create_future()
-                    await self._send(self._pubsub, "subscribe", channel)
+            ack = self._acks.get(channel) if self._ready.is_set() else None
             if ack is None:
-                continue
+                await self._wait_ready(deadline)
+                async with self._lock:
+                    ack = self._acks.get(channel)
+                    if ack is None and self._ready.is_set() and self._pubsub is not None:
+                        ack = self._acks[channel] = loop.create_future()
+                        await self._send(self._pubsub, "subscribe", channel)
+                if ack is None:
+                    continue
+            if ack.done() and ack.result():
+                return
             try:
                 if await asyncio.wait_for(asyncio.shield(ack), deadline - loop.time()):
                     return
             except TimeoutError:
                 raise BusUnavailable("Redis did not confirm the subscription") from None
+            # False: the connection was lost meanwhile; subscribe again on the next one
+            if self._acks.get(channel) is ack:
+                del self._acks[channel]
+            self._check_open()
 
     async def _unlisten(self, channel: str) -> None:
         async with self._lock:

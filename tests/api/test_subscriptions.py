@@ -9,7 +9,7 @@ import pytest
 
 from api.context import Context
 from api.schema import schema
-from tests.api.otp_documents import CREATE_SESSION, START_ENROLLMENT
+from tests.api.otp_documents import CREATE_SESSION, RESEND, START_ENROLLMENT
 from tests.api.otp_support import PHONE, result
 
 SUBSCRIBE = """subscription($m: ID, $c: ID, $g: ID) {
@@ -68,6 +68,39 @@ async def test_challenge_subscription_with_a_user_token(queued_store, app):
     async with subscribed(app, session["token"]) as stream:  # everything: not for a user token
         item = await asyncio.wait_for(anext(stream), 10)
         assert item.errors[0].extensions["code"] == "FORBIDDEN"
+
+
+async def test_a_challenge_subscription_follows_the_resent_message(queued_store, app, frozen_clock):
+    s = queued_store
+    challenge = await result(s.service, START_ENROLLMENT, store=s.store, user="alice", phone=PHONE)
+    first_sms = challenge["sms"]["id"]
+    token = s.service.token
+    async with (
+        subscribed(app, token, c=challenge["id"]) as follows_challenge,
+        subscribed(app, token, m=first_sms) as follows_first,
+    ):
+        assert (await next_event(follows_challenge))["message"]["id"] == first_sms
+        assert (await next_event(follows_first))["status"] == "QUEUED"
+        await s.drain()
+        for stream in (follows_challenge, follows_first):
+            assert [(await next_event(stream))["status"] for _ in range(2)] == ["SENDING", "SENT"]
+        frozen_clock.advance(seconds=30)
+        resent = await result(s.service, RESEND, challenge=challenge["id"])
+        second_sms = resent["sms"]["id"]
+        assert second_sms != first_sms
+        await s.drain()
+        seen = []
+        while not seen or seen[-1]["status"] != "SENT":
+            seen.append(await next_event(follows_challenge))
+        assert {event["message"]["id"] for event in seen} == {second_sms}
+        statuses = [event["status"] for event in seen]
+        assert statuses in (["QUEUED", "SENDING", "SENT"], ["SENDING", "SENT"])  # QUEUED: racy
+        waiting = asyncio.ensure_future(anext(follows_first))  # the old message has no news
+        done, _ = await asyncio.wait({waiting}, timeout=0.2)
+        waiting.cancel()
+        with contextlib.suppress(asyncio.CancelledError, StopAsyncIteration):
+            await waiting
+        assert not done
 
 
 async def test_another_tenant_sees_none_of_it(queued_store, app, other_admin):
