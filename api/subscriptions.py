@@ -15,14 +15,16 @@ subscriptions to it as it delivers that event, before any event of the new messa
 """
 
 import asyncio
+import contextlib
 import uuid
-from collections.abc import AsyncGenerator, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping
 from datetime import datetime
 from typing import Any
 
 import strawberry
 from strawberry.types import Info
 
+from api import gc_policy
 from api.context import ctx
 from api.ids import decode_int, decode_uuid
 from api.types.common import DeliveryStatus
@@ -98,7 +100,7 @@ class Subscription:
 
         follow = "moved_to" if challenge is not None else None
         subscribed = context.runtime.bus.subscribe(f"sms:{tenant_id}", match, follow)
-        async with subscription_open(), subscribed as events:
+        async with subscription_open(), subscribed as events, _held():
             for row in await _current(tenant_id, wanted_message, challenge):
                 yield _event(row, None)
             async for event in events:
@@ -107,6 +109,16 @@ class Subscription:
                 status_event = await _status_event(tenant_id, event)
                 if status_event is not None:
                     yield status_event
+
+
+@contextlib.asynccontextmanager
+async def _held() -> AsyncIterator[None]:
+    """An open subscription, for the garbage collector's policy (``api.gc_policy``)."""
+    gc_policy.subscription_opened()
+    try:
+        yield
+    finally:
+        gc_policy.subscription_closed()
 
 
 async def _current(tenant_id, message_pk: int | None, challenge) -> list[MessageRow]:
