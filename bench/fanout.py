@@ -17,10 +17,10 @@ PostgreSQL database `smsauth_bench_<random>`, events over Redis) and `notify` (t
 over PostgreSQL LISTEN/NOTIFY). Loopback only; every phase has a hard stop; processes, throwaway
 databases and temporary files are removed in `finally`.
 
-    /work/venv/bin/python bench/fanout.py --subscriptions 1000
-    /work/venv/bin/python bench/fanout.py                     # 10,000 subscriptions, 100 sockets
-    /work/venv/bin/python bench/fanout.py --modes one --follow gateway --subscriptions 200
-    /work/venv/bin/python bench/fanout.py --modes one --py-spy /tmp/prof  # profile the watcher
+    .venv/bin/python bench/fanout.py --subscriptions 1000
+    .venv/bin/python bench/fanout.py                     # 10,000 subscriptions, 100 sockets
+    .venv/bin/python bench/fanout.py --modes one --follow gateway --subscriptions 200
+    .venv/bin/python bench/fanout.py --modes one --py-spy /tmp/prof  # profile the watcher
 
 Prints one JSON object per mode (with more detail: POST latency, CPU, problems) and a table.
 """

@@ -19,10 +19,10 @@ It prints one table (bench/otp_report.py) with requests/s, p50/p95/p99 and the r
 ceiling and to privacyIDEA at the same C, and writes the JSON lines and the table to `--out`.
 Loopback only; every phase stops after n requests or `--duration` seconds.
 
-    /work/venv/bin/python bench/otp_flow.py -n 1000 -c 16 64
-    /work/venv/bin/python bench/otp_flow.py -n 1000 -c 16 64 --mode scaleout --peer
-    /work/venv/bin/python bench/otp_flow.py -n 500 -c 16 --gateway-delay-ms 200 --no-ceiling
-    /work/venv/bin/python bench/otp_flow.py -n 2000 -c 16 --no-ceiling --py-spy /tmp/prof
+    .venv/bin/python bench/otp_flow.py -n 1000 -c 16 64
+    .venv/bin/python bench/otp_flow.py -n 1000 -c 16 64 --mode scaleout --peer
+    .venv/bin/python bench/otp_flow.py -n 500 -c 16 --gateway-delay-ms 200 --no-ceiling
+    .venv/bin/python bench/otp_flow.py -n 2000 -c 16 --no-ceiling --py-spy /tmp/prof
 """
 
 import argparse
