@@ -12,7 +12,7 @@ from api.types.gateways import SmsGateway, SmsGatewayType
 from api.types.holds import SmsCountryHold
 from api.types.messages import SmsMessage, SmsMessageConnection, SmsMessageEdge
 from api.types.node import OurNodesOnly
-from api.types.stores import AuthenticationRequirements, IdentityStore
+from api.types.stores import AuthenticationRequirements, IdentityStore, SmsTextPreview
 from api.types.tenants import ApiKey, Tenant, Viewer
 from domain import audit, gateways, identity_stores, messaging, models, policies, velocity
 from domain.errors import NotFound, ValidationFailed
@@ -94,6 +94,32 @@ class Query:
         found = await policies.requirements(principal.tenant_id, store_id, user_id)
         return AuthenticationRequirements(
             sms=found.sms, enrolled=found.enrolled, enrollment_required=found.enrollment_required
+        )
+
+    @strawberry.field(
+        description="The exact text a store would send for a language and/or a phone number "
+        "(its country's language), with its encoding and segment count."
+    )
+    async def preview_sms_text(
+        self,
+        info: Info,
+        identity_store_id: strawberry.ID,
+        locale: str | None = None,
+        phone_number: str | None = None,
+    ) -> SmsTextPreview:
+        principal = ctx(info).require(Scope.ADMIN)
+        store_id = decode_uuid(
+            identity_store_id, "IdentityStore", "identity store", "identityStoreId"
+        )
+        found = await identity_stores.preview_text(
+            principal.tenant_id, store_id, locale, phone_number
+        )
+        return SmsTextPreview(
+            text=found.text,
+            locale=found.locale,
+            encoding=found.segmentation.encoding,
+            characters=found.segmentation.units,
+            segments=found.segmentation.segments,
         )
 
     @strawberry.field(description="Messages sent, newest first.")

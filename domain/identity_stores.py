@@ -1,4 +1,5 @@
-"""Identity stores: creation (linked to the default gateway), SMS authentication settings."""
+"""Identity stores: creation (linked to the default gateway), SMS authentication settings and
+a preview of the text they send."""
 
 import uuid
 from dataclasses import dataclass
@@ -7,12 +8,13 @@ from typing import Any
 import phonenumbers
 from tortoise.transactions import in_transaction
 
+from domain import localized_texts
 from domain.errors import NotFound, ValidationFailed
 from domain.models import IdentityStore, SmsGateway
 from domain.names import clean_name
-from domain.phone import is_calling_code
+from domain.phone import is_calling_code, parse_phone
 from domain.rate_limits import clean_overrides
-from domain.sms_text import CODE_PLACEHOLDER
+from domain.sms_text import CODE_PLACEHOLDER, Segmentation, compose, render_code, segment_count
 from domain.unset import UNSET, is_set
 
 LIMITS = {
@@ -24,6 +26,7 @@ LIMITS = {
     "velocity_minimum": (1, 10_000_000, "velocityMinimum"),
 }
 MAX_TEXT_MESSAGE = 640
+SAMPLE_CODE = "1234567890"  # a preview's code: its first code_length digits
 
 
 @dataclass
@@ -33,6 +36,8 @@ class SmsAuthenticationFields:
     gateway_id: Any = UNSET
     backup_gateway_id: Any = UNSET
     text_message: Any = UNSET
+    #: ``[(locale, text), ...]``: replaces the store's variants per language.
+    text_messages: Any = UNSET
     code_length: Any = UNSET
     code_ttl_seconds: Any = UNSET
     max_attempts: Any = UNSET
@@ -44,6 +49,32 @@ class SmsAuthenticationFields:
     rate_limits: Any = UNSET
     velocity_factor: Any = UNSET
     velocity_minimum: Any = UNSET
+
+
+@dataclass(frozen=True)
+class TextPreview:
+    text: str  # exactly as sent: signature prefix, body, sample code
+    locale: str | None  # the variant's or built-in text's tag; None for the default text
+    segmentation: Segmentation
+
+
+async def preview_text(
+    tenant_id: uuid.UUID, store_id: uuid.UUID, locale: str | None, phone_number: str | None
+) -> TextPreview:
+    """The text the store would send for a locale and/or number (no user: no stored locale),
+    through its primary gateway, with a sample code of its code length."""
+    store = await get_store(tenant_id, store_id, field="identityStoreId")
+    tag = localized_texts.normalize_tag(locale) if locale else None
+    number = parse_phone(phone_number, store.default_region).e164 if phone_number else None
+    chosen = localized_texts.choose(
+        store.text_message, store.text_messages, tag, phone_number=number
+    )
+    gateway = (
+        await SmsGateway.get_or_none(id=store.sms_gateway_id) if store.sms_gateway_id else None
+    )
+    body = render_code(chosen.text, SAMPLE_CODE[: store.code_length])
+    text = compose(body, gateway.signature if gateway else None)
+    return TextPreview(text=text, locale=chosen.locale, segmentation=segment_count(text))
 
 
 async def list_stores(tenant_id: uuid.UUID) -> list[IdentityStore]:
@@ -96,6 +127,10 @@ async def configure_sms(
         )
     if is_set(changes.text_message) and changes.text_message is not None:
         store.text_message = _text_message(changes.text_message)
+    if is_set(changes.text_messages):
+        store.text_messages = localized_texts.clean_variants(
+            changes.text_messages or [], MAX_TEXT_MESSAGE
+        )
     for attr, (low, high, public) in LIMITS.items():
         value = getattr(changes, attr)
         if is_set(value) and value is not None:

@@ -15,7 +15,7 @@ from datetime import timedelta
 import pyotp
 from tortoise.transactions import in_transaction
 
-from domain import audit, clock, metrics, otp_reads, velocity
+from domain import audit, clock, localized_texts, metrics, otp_reads, velocity
 from domain.auth import Principal
 from domain.delivery import publish
 from domain.errors import (
@@ -86,9 +86,15 @@ async def _audit(
 
 
 async def start_enrollment(
-    principal: Principal, runtime: Runtime, store_id: uuid.UUID, user_id: str, phone: str | None
+    principal: Principal,
+    runtime: Runtime,
+    store_id: uuid.UUID,
+    user_id: str,
+    phone: str | None,
+    locale: str | None = None,
 ) -> Challenge:
-    """Send a code to a new number; the user's enrollment changes only when it is verified."""
+    """Send a code to a new number; the user's enrollment changes only when it is verified.
+    ``locale`` (a BCP 47 tag) picks the text's language before the user's own."""
     async with audited(principal, "SMS_ENROLLMENT_START") as note:
         subject = await _flow_subject(principal, note, store_id, user_id)
         raw = phone or subject.user.phone_number
@@ -97,11 +103,17 @@ async def start_enrollment(
         phone = require_sms_capable(parse_phone(raw, subject.store.default_region))
         number = require_allowed_country(phone, subject.store.allowed_calling_codes).e164
         note.masked_phone = mask(number)
-        return await _challenge(runtime, principal, subject, number, MessagePurpose.ENROLLMENT)
+        return await _challenge(
+            runtime, principal, subject, number, MessagePurpose.ENROLLMENT, locale
+        )
 
 
 async def start_authentication(
-    principal: Principal, runtime: Runtime, store_id: uuid.UUID, user_id: str
+    principal: Principal,
+    runtime: Runtime,
+    store_id: uuid.UUID,
+    user_id: str,
+    locale: str | None = None,
 ) -> Challenge:
     async with audited(principal, "SMS_AUTHENTICATION_START") as note:
         subject = await _flow_subject(principal, note, store_id, user_id)
@@ -110,7 +122,7 @@ async def start_authentication(
             raise NotEnrolled()
         note.masked_phone = mask(user.phone_number)
         return await _challenge(
-            runtime, principal, subject, user.phone_number, MessagePurpose.AUTHENTICATION
+            runtime, principal, subject, user.phone_number, MessagePurpose.AUTHENTICATION, locale
         )
 
 
@@ -158,7 +170,9 @@ async def resend_code(principal: Principal, runtime: Runtime, challenge_id: uuid
                 raise ResendTooSoon(now)  # a concurrent resend won
             await challenge.refresh_from_db()
             gateway = await SmsGateway.get(id=store.sms_gateway_id)
-            sms = await _queue_code(runtime, store, challenge, gateway)
+            sms = await _queue_code(
+                runtime, store, challenge, gateway, user_locale=challenge.user.locale
+            )
             challenge.sms_id = sms.id
             await challenge.save(update_fields=["sms_id"])
         if previous is not None:  # the challenge's followers move to the new message
@@ -217,6 +231,7 @@ async def _challenge(
     subject: otp_reads.Subject,
     number: str,
     purpose: MessagePurpose,
+    locale: str | None,
 ) -> Challenge:
     store, user = subject.store, subject.user
     now = clock.now()
@@ -246,7 +261,7 @@ async def _challenge(
                 resend_available_at=now + timedelta(seconds=store.resend_cooldown_seconds),
                 created_at=now,
             )
-            sms = await _queue_code(runtime, store, challenge, subject.gateway)
+            sms = await _queue_code(runtime, store, challenge, subject.gateway, locale, user.locale)
             challenge.sms_id = sms.id
             await challenge.save()  # one INSERT, with its message
     except _Surge as refused:
@@ -268,15 +283,24 @@ def _hotp(runtime: Runtime, challenge: Challenge) -> pyotp.HOTP:
 
 
 async def _queue_code(
-    runtime: Runtime, store: IdentityStore, challenge: Challenge, gateway: SmsGateway
+    runtime: Runtime,
+    store: IdentityStore,
+    challenge: Challenge,
+    gateway: SmsGateway,
+    locale: str | None = None,
+    user_locale: str | None = None,
 ) -> SmsMessage:
-    """The outbox row carrying the challenge's current code."""
+    """The outbox row carrying the challenge's current code, in the language chosen by
+    ``domain.localized_texts`` (the flow's locale, the user's, the number's country)."""
     code = _hotp(runtime, challenge).at(challenge.counter)
+    text = localized_texts.choose(
+        store.text_message, store.text_messages, locale, user_locale, challenge.phone_number
+    )
     outgoing = Outgoing(
         tenant_id=store.tenant_id,
         gateway=gateway,
         to=challenge.phone_number,
-        body=render_code(store.text_message, code),
+        body=render_code(text.text, code),
         purpose=MessagePurpose(challenge.purpose),
         identity_store_id=store.id,
         expires_at=challenge.expires_at,

@@ -34,12 +34,24 @@ class RateLimitInput:
     maximum: int
 
 
+@strawberry.input(description="The SMS text for one language.")
+class LocalizedTextInput:
+    locale: str = strawberry.field(description="A BCP 47 tag: en, de-CH, zh-Hant, ...")
+    text: str = strawberry.field(description="Must contain [Code].")
+
+
 @strawberry.input(description="Omitted fields keep their value; a null gateway unlinks it.")
 class SmsAuthenticationInput:
     gateway_id: strawberry.ID | None = strawberry.UNSET
     backup_gateway_id: strawberry.ID | None = strawberry.UNSET
     text_message: str | None = strawberry.field(
-        default=strawberry.UNSET, description="Must contain [Code]."
+        default=strawberry.UNSET,
+        description="The default text; must contain [Code]. While it is the built-in English "
+        "text, built-in texts in other languages are used too.",
+    )
+    text_messages: list[LocalizedTextInput] | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Replaces the store's texts per language; each must contain [Code].",
     )
     code_length: int | None = strawberry.field(default=strawberry.UNSET, description="4 to 10.")
     code_ttl_seconds: int | None = strawberry.UNSET
@@ -85,6 +97,12 @@ def _overrides(limits: list[RateLimitInput] | None) -> Any:
         }
         for limit in limits
     ]
+
+
+def _variants(texts: list[LocalizedTextInput] | None) -> Any:
+    if texts is strawberry.UNSET or texts is None:
+        return texts
+    return [(text.locale, text.text) for text in texts]
 
 
 def store_pk(id: strawberry.ID, field: str = "id"):
@@ -144,6 +162,7 @@ class IdentityStoreMutations:
                 gateway_id=_gateway(input.gateway_id, "gatewayId"),
                 backup_gateway_id=_gateway(input.backup_gateway_id, "backupGatewayId"),
                 rate_limits=_overrides(input.rate_limits),
+                text_messages=_variants(input.text_messages),
             )
             row = await identity_stores.configure_sms(
                 principal.tenant_id, store_pk(identity_store_id, "identityStoreId"), changes

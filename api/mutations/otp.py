@@ -22,7 +22,7 @@ from api.ids import decode_uuid, encode
 from api.mutations.identity_stores import store_pk
 from api.types.challenges import Authentication, Challenge, Enrollment, UserSession
 from api.types.common import Deleted
-from domain import assertions, otp, user_sessions
+from domain import assertions, localized_texts, otp, user_sessions
 from domain.phone import mask
 
 SEND_ERRORS = (
@@ -55,6 +55,16 @@ CreateUserSessionResult = result_union("CreateUserSessionResult", UserSession)
 RevokeUserSessionResult = result_union("RevokeUserSessionResult", Deleted)
 
 
+LOCALE_HELP = (
+    "The language of the text (a BCP 47 tag such as de-CH); else the user's stored locale, "
+    "else the number's country."
+)
+
+
+def _locale(locale: str | None) -> str | None:
+    return localized_texts.normalize_tag(locale) if locale else None
+
+
 @strawberry.input
 class StartSmsEnrollmentInput:
     identity_store_id: strawberry.ID
@@ -62,12 +72,14 @@ class StartSmsEnrollmentInput:
     phone_number: str | None = strawberry.field(
         default=None, description="In international format; the user's stored number if omitted."
     )
+    locale: str | None = strawberry.field(default=None, description=LOCALE_HELP)
 
 
 @strawberry.input
 class StartSmsAuthenticationInput:
     identity_store_id: strawberry.ID
     user_id: str
+    locale: str | None = strawberry.field(default=None, description=LOCALE_HELP)
 
 
 @strawberry.input
@@ -94,6 +106,7 @@ class OtpMutations:
                 store_pk(input.identity_store_id, "identityStoreId"),
                 input.user_id,
                 input.phone_number,
+                _locale(input.locale),
             )
             return Challenge.from_model(row)
 
@@ -126,6 +139,7 @@ class OtpMutations:
                 context.runtime,
                 store_pk(input.identity_store_id, "identityStoreId"),
                 input.user_id,
+                _locale(input.locale),
             )
             return Challenge.from_model(row)
 

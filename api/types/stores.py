@@ -29,10 +29,21 @@ class RateLimit:
     is_default: bool = strawberry.field(description="Not overridden by the store.")
 
 
+@strawberry.type(description="The SMS text for one language (a BCP 47 tag).")
+class LocalizedText:
+    locale: str
+    text: str
+
+
 @strawberry.type(description="How SMS codes are sent and checked for one identity store.")
 class SmsAuthentication:
     enabled: bool
-    text_message: str
+    text_message: str = strawberry.field(
+        description="The default text, sent when no variant or built-in text fits the language."
+    )
+    text_messages: list[LocalizedText] = strawberry.field(
+        description="The store's own texts per language, by tag."
+    )
     code_length: int
     code_ttl_seconds: int
     max_attempts: int
@@ -102,6 +113,10 @@ class IdentityStore(TenantNode):
             sms_authentication=SmsAuthentication(
                 enabled=row.sms_enabled,
                 text_message=row.text_message,
+                text_messages=[
+                    LocalizedText(locale=tag, text=text)
+                    for tag, text in sorted((row.text_messages or {}).items())
+                ],
                 code_length=row.code_length,
                 code_ttl_seconds=row.code_ttl_seconds,
                 max_attempts=row.max_attempts,
@@ -123,6 +138,23 @@ class IdentityStore(TenantNode):
                 velocity_minimum=row.velocity_minimum,
             ),
         )
+
+
+@strawberry.type(description="The text a store would send, as the phone receives it.")
+class SmsTextPreview:
+    text: str = strawberry.field(
+        description="The exact text: the gateway's signature prefix and the body, with a sample "
+        "code of the store's code length (123456 for six digits)."
+    )
+    locale: str | None = strawberry.field(
+        description="The tag of the variant or built-in text chosen; null for the store's "
+        "default text."
+    )
+    encoding: str = strawberry.field(description="GSM-7 or UCS-2.")
+    characters: int = strawberry.field(
+        description="Septets (GSM-7, extension characters count two) or UTF-16 code units."
+    )
+    segments: int = strawberry.field(description="SMS parts the text takes.")
 
 
 @strawberry.type(description="A user of an identity store, as smsauth knows it.")

@@ -5,6 +5,7 @@ from tortoise.models import Model
 
 from domain.models.gateways import SmsGateway
 from domain.models.tenants import Tenant
+from domain.sms_text import DEFAULT_TEXT_MESSAGE
 
 
 class IdentityStore(Model):
@@ -20,7 +21,9 @@ class IdentityStore(Model):
         "models.SmsGateway", related_name="backup_for_stores", null=True, on_delete=fields.RESTRICT
     )
     sms_enabled = fields.BooleanField(default=False)
-    text_message = fields.CharField(max_length=1000, default="Your verification code is [Code]")
+    text_message = fields.CharField(max_length=1000, default=DEFAULT_TEXT_MESSAGE)
+    # Variants of the text per language: {BCP 47 tag: text with [Code]} (domain.localized_texts).
+    text_messages = fields.JSONField(default=dict, db_default="{}")
     code_length = fields.SmallIntField(default=6)
     code_ttl_seconds = fields.IntField(default=300)
     max_attempts = fields.SmallIntField(default=3)

@@ -90,6 +90,9 @@ async def build_victim(admin: GraphQLClient, http) -> Party:
             "backupGatewayId": backup["id"],
             "enabled": True,
             "synchronousSending": False,
+            # Texts a preview by another tenant would show (every leak token holds "acme").
+            "textMessage": "Your acme code is [Code]",
+            "textMessages": [{"locale": "de", "text": "Ihr acme-Code lautet [Code]"}],
         },
     )
     bob = await admin.ok(

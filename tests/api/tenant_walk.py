@@ -61,6 +61,13 @@ from tests.api.otp_support import PHONE
 
 CALLERS = ("admin", "service", "user")
 
+PREVIEW_TEXT = """
+query($store: ID!, $locale: String, $phone: String) {
+  previewSmsText(identityStoreId: $store, locale: $locale, phoneNumber: $phone) {
+    text locale encoding characters segments
+  }
+}"""
+
 
 @dataclass(frozen=True)
 class Foreign:
@@ -133,6 +140,15 @@ WALK: dict[str, tuple[Foreign | Scoped, ...] | NoTenantData] = {
             {"store": "victim:store", "user": ALICE},
             admin="error NOT_FOUND",
             service="error NOT_FOUND",
+            user="error FORBIDDEN",
+        ),
+    ),
+    "Query.previewSmsText": (
+        Foreign(
+            PREVIEW_TEXT,
+            {"store": "victim:store", "locale": "de", "phone": PHONE},
+            admin="error NOT_FOUND",
+            service="error FORBIDDEN",
             user="error FORBIDDEN",
         ),
     ),
