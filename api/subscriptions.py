@@ -15,9 +15,8 @@ subscriptions to it as it delivers that event, before any event of the new messa
 """
 
 import asyncio
-import contextlib
 import uuid
-from collections.abc import AsyncGenerator, AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -100,25 +99,17 @@ class Subscription:
 
         follow = "moved_to" if challenge is not None else None
         subscribed = context.runtime.bus.subscribe(f"sms:{tenant_id}", match, follow)
-        async with subscription_open(), subscribed as events, _held():
+        async with subscription_open(), subscribed as events:
             for row in await _current(tenant_id, wanted_message, challenge):
                 yield _event(row, None)
-            async for event in events:
-                if not wanted(event):
-                    continue
-                status_event = await _status_event(tenant_id, event)
-                if status_event is not None:
-                    yield status_event
-
-
-@contextlib.asynccontextmanager
-async def _held() -> AsyncIterator[None]:
-    """An open subscription, for the garbage collector's policy (``api.gc_policy``)."""
-    gc_policy.subscription_opened()
-    try:
-        yield
-    finally:
-        gc_policy.subscription_closed()
+            # Counted for the collector only now: what the first answer built is here to stay.
+            with gc_policy.holding_subscription():
+                async for event in events:
+                    if not wanted(event):
+                        continue
+                    status_event = await _status_event(tenant_id, event)
+                    if status_event is not None:
+                        yield status_event
 
 
 async def _current(tenant_id, message_pk: int | None, challenge) -> list[MessageRow]:
