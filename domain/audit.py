@@ -16,8 +16,10 @@ async def record(
     user_id: str | None = None,
     masked_phone_number: str | None = None,
     detail: str | None = None,
+    test: bool = False,
 ) -> AuditEvent:
-    """Write one event; callers pass masked numbers only, never codes."""
+    """Write one event; callers pass masked numbers only, never codes; ``test`` marks a step
+    for a test phone number."""
     return await AuditEvent.create(
         tenant_id=principal.tenant_id,
         identity_store_id=identity_store_id,
@@ -27,6 +29,7 @@ async def record(
         actor=principal.actor,
         masked_phone_number=masked_phone_number,
         detail=(detail or "")[:500] or None,
+        test=test,
         created_at=clock.now(),
     )
 

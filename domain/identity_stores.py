@@ -1,6 +1,7 @@
-"""Identity stores: creation (linked to the default gateway), SMS authentication settings and
-a preview of the text they send."""
+"""Identity stores: creation (linked to the default gateway), SMS authentication settings, test
+phone numbers and a preview of the text they send."""
 
+import hashlib
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -10,9 +11,15 @@ from tortoise.transactions import in_transaction
 
 from domain import localized_texts
 from domain.errors import NotFound, ValidationFailed
-from domain.models import IdentityStore, SmsGateway
+from domain.messaging import sandbox_gateway
+from domain.models import Challenge, ChallengeStatus, IdentityStore, SmsGateway, TestPhoneNumber
 from domain.names import clean_name
-from domain.phone import is_calling_code, parse_phone
+from domain.phone import (
+    is_calling_code,
+    parse_phone,
+    require_allowed_country,
+    require_sms_capable,
+)
 from domain.rate_limits import clean_overrides
 from domain.sms_text import CODE_PLACEHOLDER, Segmentation, compose, render_code, segment_count
 from domain.unset import UNSET, is_set
@@ -49,6 +56,8 @@ class SmsAuthenticationFields:
     rate_limits: Any = UNSET
     velocity_factor: Any = UNSET
     velocity_minimum: Any = UNSET
+    test_numbers_enabled: Any = UNSET
+    sandbox: Any = UNSET
 
 
 @dataclass(frozen=True)
@@ -147,7 +156,15 @@ async def configure_sms(
         store.sms_enabled = bool(changes.enabled)
     if is_set(changes.synchronous_sending) and changes.synchronous_sending is not None:
         store.synchronous_sending = bool(changes.synchronous_sending)
-    if store.sms_enabled and not store.sms_gateway_id:
+    if is_set(changes.test_numbers_enabled) and changes.test_numbers_enabled is not None:
+        store.test_numbers_enabled = bool(changes.test_numbers_enabled)
+        if not store.test_numbers_enabled:  # their pending codes stop working with them
+            await _supersede_test_challenges(store.id)
+    if is_set(changes.sandbox) and changes.sandbox is not None:
+        store.sandbox = bool(changes.sandbox)
+        if store.sandbox:
+            await sandbox_gateway(tenant_id)  # created now, so admins see it at once
+    if store.sms_enabled and not store.sms_gateway_id and not store.sandbox:
         raise ValidationFailed(
             "link an SMS gateway before enabling SMS authentication", field="gatewayId"
         )
@@ -204,3 +221,70 @@ async def _refuse_duplicate(tenant_id: uuid.UUID, name: str, store_id: uuid.UUID
         clash = clash.exclude(id=store_id)
     if await clash.exists():
         raise ValidationFailed(f"an identity store named {name!r} exists already", field="name")
+
+
+def code_hash(store_id: uuid.UUID, code: str) -> str:
+    """How a test number's fixed code is kept: only ever compared, never shown."""
+    return hashlib.sha256(f"{store_id}:{code}".encode()).hexdigest()
+
+
+async def list_test_numbers(store_id: uuid.UUID) -> list[TestPhoneNumber]:
+    return await TestPhoneNumber.filter(identity_store_id=store_id).order_by("phone_number")
+
+
+async def add_test_number(
+    tenant_id: uuid.UUID, store_id: uuid.UUID, phone_number: Any, code: Any
+) -> TestPhoneNumber:
+    """Map a number (parsed with the store's default region) to a fixed code of the store's
+    code length; adding a number again replaces its code."""
+    store = await get_store(tenant_id, store_id, field="identityStoreId")
+    phone = require_sms_capable(parse_phone(phone_number or "", store.default_region))
+    number = require_allowed_country(phone, store.allowed_calling_codes).e164
+    if not (isinstance(code, str) and code.isascii() and code.isdigit()) or (
+        len(code) != store.code_length
+    ):
+        raise ValidationFailed(
+            f"must be {store.code_length} digits (the store's code length)", field="input.code"
+        )
+    async with in_transaction():
+        row = await TestPhoneNumber.get_or_none(identity_store_id=store.id, phone_number=number)
+        if row is None:
+            row = await TestPhoneNumber.create(
+                identity_store_id=store.id, phone_number=number, code_hash=code_hash(store.id, code)
+            )
+            await _count_test_numbers(store.id)
+        else:
+            row.code_hash = code_hash(store.id, code)
+            await row.save(update_fields=["code_hash"])
+            await _supersede_test_challenges(store.id, number)
+    return row
+
+
+async def remove_test_number(
+    tenant_id: uuid.UUID, store_id: uuid.UUID, phone_number: Any
+) -> TestPhoneNumber:
+    """The number becomes a normal number again; its pending test challenges stop working."""
+    store = await get_store(tenant_id, store_id, field="identityStoreId")
+    number = parse_phone(phone_number or "", store.default_region).e164
+    async with in_transaction():
+        row = await TestPhoneNumber.get_or_none(identity_store_id=store.id, phone_number=number)
+        if row is None:
+            raise NotFound("test phone number", field="phoneNumber")
+        await row.delete()
+        await _count_test_numbers(store.id)
+        await _supersede_test_challenges(store.id, number)
+    return row
+
+
+async def _count_test_numbers(store_id: uuid.UUID) -> None:
+    count = await TestPhoneNumber.filter(identity_store_id=store_id).count()
+    await IdentityStore.filter(id=store_id).update(test_number_count=count)
+
+
+async def _supersede_test_challenges(store_id: uuid.UUID, number: str | None = None) -> None:
+    pending = Challenge.filter(
+        identity_store_id=store_id, test=True, status=ChallengeStatus.PENDING
+    )
+    if number is not None:
+        pending = pending.filter(phone_number=number)
+    await pending.update(status=ChallengeStatus.SUPERSEDED)

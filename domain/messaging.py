@@ -5,6 +5,8 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
+from tortoise.exceptions import IntegrityError
+
 from domain import clock, delivery
 from domain.errors import GatewayRejected, GatewayUnavailable, ValidationFailed
 from domain.gateways import get_gateway
@@ -15,6 +17,7 @@ from domain.sms_text import compose, segment_count
 from providers.base import Rejected, Unavailable
 from providers.registry import get_provider
 
+SANDBOX_GATEWAY_NAME = "Sandbox (built in)"
 MAX_TEST_TEXT = 1000
 DEFAULT_TEST_TEXT = "This is a test message from smsauth."
 
@@ -30,6 +33,32 @@ class Outgoing:
     purpose: MessagePurpose
     identity_store_id: uuid.UUID | None = None
     expires_at: datetime | None = None  # a code's expiry: not delivered by then is EXPIRED
+    #: False: only the request sends it (``send_now``); the dispatcher never claims it, so it
+    #: never retries nor fails over to a store's backup gateway (sandbox stores).
+    dispatched: bool = True
+
+
+async def sandbox_gateway(tenant_id: uuid.UUID) -> SmsGateway:
+    """The tenant's gateway for sandbox stores: a built-in ``test`` gateway (keeps the text, low
+    daily quota), created when first needed and listed with the tenant's gateways."""
+    found = await SmsGateway.get_or_none(tenant_id=tenant_id, name=SANDBOX_GATEWAY_NAME)
+    if found is not None and found.type == "test":
+        return found
+    if found is not None:  # an admin's own gateway took the name: never send through it
+        raise ValidationFailed(
+            f"rename the gateway {SANDBOX_GATEWAY_NAME!r}: sandbox stores need the name",
+            field="sandbox",
+        )
+    try:
+        return await SmsGateway.create(
+            tenant_id=tenant_id,
+            name=SANDBOX_GATEWAY_NAME,
+            type="test",
+            description="Sends nothing: sandbox identity stores' messages are kept here "
+            "(read them with smsMessages).",
+        )
+    except IntegrityError:  # a concurrent request created it
+        return await SmsGateway.get(tenant_id=tenant_id, name=SANDBOX_GATEWAY_NAME)
 
 
 async def send_test_message(
@@ -62,7 +91,29 @@ async def enqueue(outgoing: Outgoing, runtime: Runtime) -> SmsMessage:
         segments=parts.segments,
         text=text if provider is not None and provider.type.keeps_text else None,
         payload=runtime.secret_box.encrypt(text),
-        next_attempt_at=now,
+        next_attempt_at=now if outgoing.dispatched else None,
+        expires_at=outgoing.expires_at,
+        created_at=now,
+        updated_at=now,
+    )
+
+
+async def record_test(outgoing: Outgoing) -> SmsMessage:
+    """A test phone number's message: recorded (so ``smsMessages`` shows it) but sent through no
+    gateway and kept without text or payload; DELIVERED at once, never the dispatcher's."""
+    text = compose(outgoing.body, outgoing.gateway.signature)
+    parts = segment_count(text)
+    now = clock.now()
+    return await SmsMessage.create(
+        tenant_id=outgoing.tenant_id,
+        gateway_id=None,
+        identity_store_id=outgoing.identity_store_id,
+        purpose=outgoing.purpose,
+        to_number=outgoing.to,
+        status=DeliveryStatus.DELIVERED,
+        encoding=parts.encoding,
+        segments=parts.segments,
+        test=True,
         expires_at=outgoing.expires_at,
         created_at=now,
         updated_at=now,

@@ -4,9 +4,14 @@ Codes are HOTP values (pyotp) of a per-challenge random secret, kept encrypted, 
 that a resend moves on, so a challenge has one live code. Attempts are claimed with a conditional
 UPDATE before a code is checked, so concurrent guesses cannot exceed the limit, and a code is
 marked used the same way, so it works once.
+
+A store's test phone numbers (``TestPhoneNumber``, while ``test_numbers_enabled``) take their
+fixed code instead: nothing is sent, no limit is counted, and the steps are marked ``test``.
+A sandbox store's codes all go to the tenant's built-in test gateway, in the request.
 """
 
 import contextlib
+import hmac
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -15,7 +20,7 @@ from datetime import timedelta
 import pyotp
 from tortoise.transactions import in_transaction
 
-from domain import audit, clock, localized_texts, metrics, otp_reads, velocity
+from domain import audit, clock, identity_stores, localized_texts, metrics, otp_reads, velocity
 from domain.auth import Principal
 from domain.delivery import publish
 from domain.errors import (
@@ -30,7 +35,7 @@ from domain.errors import (
     TooManyAttempts,
     ValidationFailed,
 )
-from domain.messaging import Outgoing, enqueue, send_now
+from domain.messaging import Outgoing, enqueue, record_test, sandbox_gateway, send_now
 from domain.models import (
     Challenge,
     ChallengeStatus,
@@ -40,6 +45,7 @@ from domain.models import (
     SmsGateway,
     SmsMessage,
     StoreUser,
+    TestPhoneNumber,
 )
 from domain.phone import mask, parse_phone, require_allowed_country, require_sms_capable
 from domain.runtime import Runtime
@@ -57,6 +63,7 @@ class AuditNote:
     store_id: uuid.UUID | None = None
     user_id: str | None = None
     masked_phone: str | None = None
+    test: bool = False  # a step for a test phone number
 
 
 @contextlib.asynccontextmanager
@@ -82,6 +89,7 @@ async def _audit(
         user_id=note.user_id,
         masked_phone_number=note.masked_phone,
         detail=detail,
+        test=note.test,
     )
 
 
@@ -103,8 +111,9 @@ async def start_enrollment(
         phone = require_sms_capable(parse_phone(raw, subject.store.default_region))
         number = require_allowed_country(phone, subject.store.allowed_calling_codes).e164
         note.masked_phone = mask(number)
+        fixed = await _fixed_code(subject.store, number, note)
         return await _challenge(
-            runtime, principal, subject, number, MessagePurpose.ENROLLMENT, locale
+            runtime, principal, subject, number, MessagePurpose.ENROLLMENT, locale, fixed
         )
 
 
@@ -121,8 +130,15 @@ async def start_authentication(
         if user.phone_verified_at is None or not user.phone_number:
             raise NotEnrolled()
         note.masked_phone = mask(user.phone_number)
+        fixed = await _fixed_code(subject.store, user.phone_number, note)
         return await _challenge(
-            runtime, principal, subject, user.phone_number, MessagePurpose.AUTHENTICATION, locale
+            runtime,
+            principal,
+            subject,
+            user.phone_number,
+            MessagePurpose.AUTHENTICATION,
+            locale,
+            fixed,
         )
 
 
@@ -155,21 +171,25 @@ async def resend_code(principal: Principal, runtime: Runtime, challenge_id: uuid
         challenge = await _load_challenge(principal, challenge_id, note)
         now = clock.now()
         _refuse_finished(challenge)
-        if now < challenge.resend_available_at and not await _last_send_failed(challenge):
-            raise ResendTooSoon(challenge.resend_available_at)
         store = challenge.identity_store
-        await admit_send(runtime, principal, store, challenge.user_id, challenge.phone_number)
+        if not challenge.test:  # a test number's resend waits for nothing and counts nothing
+            if now < challenge.resend_available_at and not await _last_send_failed(challenge):
+                raise ResendTooSoon(challenge.resend_available_at)
+            await admit_send(runtime, principal, store, challenge.user_id, challenge.phone_number)
         previous = challenge.sms_id
+        if store.sandbox:
+            gateway = await sandbox_gateway(store.tenant_id)
+        else:
+            gateway = await SmsGateway.get(id=store.sms_gateway_id)
         async with in_transaction():
             moved = await Challenge.filter(id=challenge.id, counter=challenge.counter).update(
                 counter=challenge.counter + 1,
                 expires_at=now + timedelta(seconds=store.code_ttl_seconds),
-                resend_available_at=now + timedelta(seconds=store.resend_cooldown_seconds),
+                resend_available_at=now if challenge.test else now + _cooldown(store),
             )
             if not moved:
                 raise ResendTooSoon(now)  # a concurrent resend won
             await challenge.refresh_from_db()
-            gateway = await SmsGateway.get(id=store.sms_gateway_id)
             sms = await _queue_code(
                 runtime, store, challenge, gateway, user_locale=challenge.user.locale
             )
@@ -205,7 +225,7 @@ async def _flow_subject(
     principal.require_user(store_id, user_id)
     subject = await _subject(principal, note, store_id, user_id)
     store = subject.store
-    if not store.sms_enabled or subject.gateway is None:
+    if not store.sms_enabled or (subject.gateway is None and not store.sandbox):
         raise SmsNotEnabled("SMS authentication is not enabled for this identity store")
     if not subject.sms_role:
         raise SmsNotEnabled("SMS authentication is not enabled for the user's roles")
@@ -232,19 +252,24 @@ async def _challenge(
     number: str,
     purpose: MessagePurpose,
     locale: str | None,
+    fixed: str | None = None,
 ) -> Challenge:
+    """A new challenge for ``number``; ``fixed`` (a test number's code hash) skips the cooldown
+    and every limit, and nothing is sent."""
     store, user = subject.store, subject.user
     now = clock.now()
     if (
-        subject.last_resend_at is not None
+        fixed is None
+        and subject.last_resend_at is not None
         and subject.last_status != ChallengeStatus.VERIFIED
         and now < subject.last_resend_at
     ):
         raise ResendTooSoon(subject.last_resend_at)
+    gateway = await sandbox_gateway(store.tenant_id) if store.sandbox else subject.gateway
     try:
         # One transaction: the send's counts, the challenge and its message (the outbox row).
         async with in_transaction():
-            surge = await check_send(runtime, principal, store, user.id, number)
+            surge = None if fixed else await check_send(runtime, principal, store, user.id, number)
             if surge is not None:
                 raise _Surge(surge)  # roll the counts back, then hold the country
             await _supersede_pending(user)
@@ -254,14 +279,15 @@ async def _challenge(
                 user=user,
                 purpose=purpose,
                 phone_number=number,
-                secret=runtime.secret_box.encrypt(pyotp.random_base32()),
+                secret=runtime.secret_box.encrypt(fixed or pyotp.random_base32()),
+                test=fixed is not None,
                 code_length=store.code_length,
                 attempts_left=store.max_attempts,
                 expires_at=now + timedelta(seconds=store.code_ttl_seconds),
-                resend_available_at=now + timedelta(seconds=store.resend_cooldown_seconds),
+                resend_available_at=now if fixed else now + _cooldown(store),
                 created_at=now,
             )
-            sms = await _queue_code(runtime, store, challenge, subject.gateway, locale, user.locale)
+            sms = await _queue_code(runtime, store, challenge, gateway, locale, user.locale)
             challenge.sms_id = sms.id
             await challenge.save()  # one INSERT, with its message
     except _Surge as refused:
@@ -270,12 +296,35 @@ async def _challenge(
     return challenge
 
 
+async def _fixed_code(store: IdentityStore, number: str, note: AuditNote) -> str | None:
+    """The code hash of ``number`` if it is one of the store's test numbers and they are on;
+    no query unless the store has any (its row carries the count)."""
+    if not store.test_numbers_enabled or store.test_number_count <= 0:
+        return None
+    row = await TestPhoneNumber.get_or_none(identity_store_id=store.id, phone_number=number)
+    note.test = row is not None
+    return row.code_hash if row else None
+
+
+def _cooldown(store: IdentityStore) -> timedelta:
+    return timedelta(seconds=store.resend_cooldown_seconds)
+
+
 class _Surge(Exception):
     """Rolls a start's transaction back: the send is a surge (``velocity.surge``)."""
 
     def __init__(self, surge: velocity.Surge) -> None:
         super().__init__(surge.reason)
         self.surge = surge
+
+
+def _code_matches(runtime: Runtime, challenge: Challenge, given: str) -> bool:
+    """The challenge's live code: a test number's fixed code, else the HOTP value."""
+    if challenge.test:
+        expected = runtime.secret_box.decrypt(challenge.secret)
+        given_hash = identity_stores.code_hash(challenge.identity_store_id, given)
+        return hmac.compare_digest(given_hash, expected)
+    return _hotp(runtime, challenge).verify(given, challenge.counter)
 
 
 def _hotp(runtime: Runtime, challenge: Challenge) -> pyotp.HOTP:
@@ -291,8 +340,12 @@ async def _queue_code(
     user_locale: str | None = None,
 ) -> SmsMessage:
     """The outbox row carrying the challenge's current code, in the language chosen by
-    ``domain.localized_texts`` (the flow's locale, the user's, the number's country)."""
-    code = _hotp(runtime, challenge).at(challenge.counter)
+    ``domain.localized_texts`` (the flow's locale, the user's, the number's country); for a
+    test number, a DELIVERED row that keeps no text (its code is the number's fixed code)."""
+    if challenge.test:
+        code = "*" * challenge.code_length
+    else:
+        code = _hotp(runtime, challenge).at(challenge.counter)
     text = localized_texts.choose(
         store.text_message, store.text_messages, locale, user_locale, challenge.phone_number
     )
@@ -304,7 +357,10 @@ async def _queue_code(
         purpose=MessagePurpose(challenge.purpose),
         identity_store_id=store.id,
         expires_at=challenge.expires_at,
+        dispatched=not store.sandbox,  # a sandbox store's code is sent in the request only
     )
+    if challenge.test:
+        return await record_test(outgoing)
     return await enqueue(outgoing, runtime)
 
 
@@ -312,8 +368,12 @@ async def _dispatch(
     runtime: Runtime, store: IdentityStore, challenge: Challenge, sms: SmsMessage
 ) -> None:
     """Queued messages go out through the dispatcher; a store may ask to send in the request,
-    where a failure is the answer and leaves the challenge retryable at once."""
-    if not store.synchronous_sending:
+    where a failure is the answer and leaves the challenge retryable at once. A test number's
+    message is DELIVERED already; a sandbox store's goes to the test gateway in the request (no
+    retries, so never on to the store's real backup gateway)."""
+    if challenge.test:
+        return
+    if not store.synchronous_sending and not store.sandbox:
         runtime.queued()
         return
     try:
@@ -332,7 +392,7 @@ async def _load_challenge(
     if challenge is None:
         raise NotFound("challenge", field="challengeId")
     note.store_id, note.user_id = challenge.identity_store_id, challenge.user.user_id
-    note.masked_phone = mask(challenge.phone_number)
+    note.masked_phone, note.test = mask(challenge.phone_number), challenge.test
     principal.require_user(challenge.identity_store_id, challenge.user.user_id)
     return challenge
 
@@ -396,7 +456,8 @@ async def _verify(
     if now >= challenge.expires_at:
         raise CodeExpired()
     store = challenge.identity_store
-    await admit_check(runtime, principal, store, challenge.user_id, challenge.phone_number)
+    if not challenge.test:  # a test number's checks count against no limit (attempts still do)
+        await admit_check(runtime, principal, store, challenge.user_id, challenge.phone_number)
     left = await _claim_attempt(challenge)
     if left is None:
         await challenge.refresh_from_db(fields=["attempts_left", "status", "resend_available_at"])
@@ -408,7 +469,7 @@ async def _verify(
         given.isascii()
         and given.isdigit()
         and len(given) == challenge.code_length
-        and _hotp(runtime, challenge).verify(given, challenge.counter)
+        and _code_matches(runtime, challenge, given)
     )
     if good:
         won = await Challenge.filter(id=challenge.id, status=ChallengeStatus.PENDING).update(

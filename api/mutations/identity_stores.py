@@ -6,11 +6,11 @@ import strawberry
 from strawberry.types import Info
 
 from api.context import ctx
-from api.errors import as_result, result_union
-from api.ids import decode_uuid
+from api.errors import InvalidPhoneNumberError, as_result, result_union
+from api.ids import decode_uuid, encode
 from api.mutations.inputs import to_fields
 from api.types.common import Deleted, RateLimitAction, RateLimitScope
-from api.types.stores import IdentityStore
+from api.types.stores import IdentityStore, TestPhoneNumber
 from domain import identity_stores
 from domain.identity_stores import SmsAuthenticationFields
 from domain.models import Scope
@@ -19,6 +19,12 @@ CreateIdentityStoreResult = result_union("CreateIdentityStoreResult", IdentitySt
 UpdateIdentityStoreResult = result_union("UpdateIdentityStoreResult", IdentityStore)
 DeleteIdentityStoreResult = result_union("DeleteIdentityStoreResult", Deleted)
 ConfigureSmsAuthenticationResult = result_union("ConfigureSmsAuthenticationResult", IdentityStore)
+AddTestPhoneNumberResult = result_union(
+    "AddTestPhoneNumberResult", TestPhoneNumber, InvalidPhoneNumberError
+)
+RemoveTestPhoneNumberResult = result_union(
+    "RemoveTestPhoneNumberResult", Deleted, InvalidPhoneNumberError
+)
 
 
 @strawberry.input
@@ -83,6 +89,26 @@ class SmsAuthenticationInput:
         default=strawberry.UNSET,
         description="Sends per hour to one country that never trigger the velocity guard.",
     )
+    test_numbers_enabled: bool | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Whether the store's test phone numbers take their fixed code (default "
+        "off); off, they are normal numbers and their pending codes stop working.",
+    )
+    sandbox: bool | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Send every message to the tenant's built-in test gateway (created on "
+        "demand) instead of the linked one; SMS may then be enabled with no gateway linked.",
+    )
+
+
+@strawberry.input(description="A test phone number and its fixed code.")
+class TestPhoneNumberInput:
+    __test__ = False  # not a pytest test class
+
+    phone_number: str = strawberry.field(
+        description="Parsed with the store's default region; must be a valid mobile number."
+    )
+    code: str = strawberry.field(description="Digits, as many as the store's code length.")
 
 
 def _overrides(limits: list[RateLimitInput] | None) -> Any:
@@ -168,5 +194,37 @@ class IdentityStoreMutations:
                 principal.tenant_id, store_pk(identity_store_id, "identityStoreId"), changes
             )
             return IdentityStore.from_model(row)
+
+        return await as_result(run)
+
+    @strawberry.mutation(
+        description="Map a number to a fixed code: its flows send nothing and count against no "
+        "limit while the store's testNumbersEnabled is on. Adding it again replaces the code."
+    )
+    async def add_test_phone_number(
+        self, info: Info, identity_store_id: strawberry.ID, input: TestPhoneNumberInput
+    ) -> AddTestPhoneNumberResult:
+        async def run() -> TestPhoneNumber:
+            principal = ctx(info).require(Scope.ADMIN)
+            row = await identity_stores.add_test_number(
+                principal.tenant_id,
+                store_pk(identity_store_id, "identityStoreId"),
+                input.phone_number,
+                input.code,
+            )
+            return TestPhoneNumber.from_model(row)
+
+        return await as_result(run)
+
+    @strawberry.mutation(description="The number becomes a normal number again.")
+    async def remove_test_phone_number(
+        self, info: Info, identity_store_id: strawberry.ID, phone_number: str
+    ) -> RemoveTestPhoneNumberResult:
+        async def run() -> Deleted:
+            principal = ctx(info).require(Scope.ADMIN)
+            row = await identity_stores.remove_test_number(
+                principal.tenant_id, store_pk(identity_store_id, "identityStoreId"), phone_number
+            )
+            return Deleted(id=strawberry.ID(encode("TestPhoneNumber", row.id)))
 
         return await as_result(run)

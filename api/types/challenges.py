@@ -70,6 +70,7 @@ class AuditEvent:
     identity_store_id: strawberry.ID | None
     masked_phone_number: str | None
     detail: str | None
+    test: bool = strawberry.field(description="A step for a test phone number.")
     created_at: datetime
 
     @classmethod
@@ -84,6 +85,7 @@ class AuditEvent:
             identity_store_id=strawberry.ID(encode("IdentityStore", store)) if store else None,
             masked_phone_number=row.masked_phone_number,
             detail=row.detail,
+            test=row.test,
             created_at=row.created_at,
         )
 

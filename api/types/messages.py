@@ -47,6 +47,9 @@ class SmsMessage(TenantNode):
     text: str | None = strawberry.field(
         description="The text as sent; kept only by the built-in test gateway."
     )
+    test: bool = strawberry.field(
+        description="Written for a test phone number: nothing was sent (DELIVERED at once)."
+    )
     created_at: datetime
     updated_at: datetime
 
@@ -81,6 +84,7 @@ class SmsMessage(TenantNode):
             encoding=row.encoding,
             error_detail=row.error_detail,
             text=row.text,
+            test=row.test,
             created_at=row.created_at,
             updated_at=row.updated_at,
         )

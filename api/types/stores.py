@@ -10,6 +10,7 @@ from api.ids import encode
 from api.types.common import RateLimitAction, RateLimitScope, SmsRequirement
 from api.types.node import TenantNode
 from domain import models
+from domain.identity_stores import list_test_numbers
 from domain.phone import mask
 from domain.rate_limits import effective_limits
 
@@ -58,6 +59,34 @@ class SmsAuthentication:
     )
     velocity_factor: int
     velocity_minimum: int
+    test_numbers_enabled: bool = strawberry.field(
+        description="The store's test phone numbers take their fixed code and send nothing; "
+        "off, they are normal numbers."
+    )
+    sandbox: bool = strawberry.field(
+        description="Every message goes to the tenant's built-in test gateway 'Sandbox (built "
+        "in)', in the request, whatever gateway is linked; read them with smsMessages."
+    )
+
+
+@strawberry.type(
+    description="A number whose flows send nothing, count against no limit and take a fixed "
+    "code (set by an admin, never shown again)."
+)
+class TestPhoneNumber:
+    __test__ = False  # not a pytest test class
+
+    id: strawberry.ID
+    phone_number: str = strawberry.field(description="E.164, in full (it is a test number).")
+    created_at: datetime
+
+    @classmethod
+    def from_model(cls, row: models.TestPhoneNumber) -> "TestPhoneNumber":
+        return cls(
+            id=strawberry.ID(encode("TestPhoneNumber", row.id)),
+            phone_number=row.phone_number,
+            created_at=row.created_at,
+        )
 
 
 @strawberry.type(description="A security role and its SMS authentication policy.")
@@ -103,6 +132,11 @@ class IdentityStore(TenantNode):
         rows = await models.SecurityRole.filter(identity_store_id=self.pk).order_by("name")
         return [SecurityRole.from_model(r) for r in rows]
 
+    @strawberry.field(description="Its test phone numbers, by number.")
+    async def test_phone_numbers(self) -> list[TestPhoneNumber]:
+        rows = await list_test_numbers(self.pk)
+        return [TestPhoneNumber.from_model(r) for r in rows]
+
     @classmethod
     def from_model(cls, row: models.IdentityStore) -> "IdentityStore":
         return cls(
@@ -136,6 +170,8 @@ class IdentityStore(TenantNode):
                 ],
                 velocity_factor=row.velocity_factor,
                 velocity_minimum=row.velocity_minimum,
+                test_numbers_enabled=row.test_numbers_enabled,
+                sandbox=row.sandbox,
             ),
         )
 

@@ -12,7 +12,7 @@ from domain.models.messages import (
     SmsAttempt,
     SmsMessage,
 )
-from domain.models.stores import IdentityStore, SecurityRole, StoreUser
+from domain.models.stores import IdentityStore, SecurityRole, StoreUser, TestPhoneNumber
 from domain.models.tenants import ApiKey, Scope, Tenant
 
 __all__ = [
@@ -35,5 +35,6 @@ __all__ = [
     "SmsMessage",
     "StoreUser",
     "Tenant",
+    "TestPhoneNumber",
     "UserSession",
 ]

@@ -32,7 +32,9 @@ class Challenge(Model):
     )
     purpose = fields.CharEnumField(MessagePurpose, max_length=16)
     phone_number = fields.CharField(max_length=20)
-    secret = fields.TextField()  # Fernet token of the HOTP secret
+    secret = fields.TextField()  # Fernet token of the HOTP secret (a test number's code hash)
+    # Started for a test phone number: the code is the number's fixed code, nothing is sent.
+    test = fields.BooleanField(default=False, db_default=False)
     counter = fields.IntField(default=0)
     code_length = fields.SmallIntField()
     status = fields.CharEnumField(ChallengeStatus, max_length=16, default=ChallengeStatus.PENDING)
@@ -100,6 +102,7 @@ class AuditEvent(Model):
     actor = fields.CharField(max_length=100)
     masked_phone_number = fields.CharField(max_length=20, null=True)
     detail = fields.CharField(max_length=500, null=True)
+    test = fields.BooleanField(default=False, db_default=False)  # a step for a test number
     created_at = fields.DatetimeField()
 
     class Meta:

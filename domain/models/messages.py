@@ -51,6 +51,8 @@ class SmsMessage(Model):
     next_attempt_at = fields.DatetimeField(null=True, index=True)
     lease_until = fields.DatetimeField(null=True)
     attempt_count = fields.SmallIntField(default=0)
+    # Written for a test phone number: nothing was sent, DELIVERED at once.
+    test = fields.BooleanField(default=False, db_default=False)
     # Not delivered by then (the code's expiry): EXPIRED.
     expires_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField(index=True)

@@ -39,6 +39,14 @@ class IdentityStore(Model):
     # average of the last day (0 turns the guard off) and at least velocity_minimum.
     velocity_factor = fields.SmallIntField(default=10, db_default=10)
     velocity_minimum = fields.IntField(default=100, db_default=100)
+    # Test phone numbers (TestPhoneNumber) answer their fixed code, send nothing and skip every
+    # limit only while this is on; off by default, so a production store never has a bypass
+    # an admin did not switch on. ``test_number_count`` lets a start skip the lookup when 0.
+    test_numbers_enabled = fields.BooleanField(default=False, db_default=False)
+    test_number_count = fields.IntField(default=0, db_default=0)
+    # Every message goes to the tenant's built-in test gateway (``messaging.sandbox_gateway``),
+    # in the request, whatever gateway is linked: for building apps against a real server.
+    sandbox = fields.BooleanField(default=False, db_default=False)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
@@ -78,3 +86,24 @@ class StoreUser(Model):
     class Meta:
         table = "store_user"
         unique_together = (("identity_store", "user_id"),)
+
+
+class TestPhoneNumber(Model):
+    """A number of a store whose flows send nothing and take a fixed code (for CI, app review).
+
+    The code is kept as a SHA-256 hash (``domain.identity_stores.code_hash``): it is only ever
+    compared, never read back, and a hash needs no re-encryption when the at-rest key rotates."""
+
+    __test__ = False  # not a pytest test class
+
+    id = fields.UUIDField(primary_key=True)
+    identity_store: fields.ForeignKeyRelation[IdentityStore] = fields.ForeignKeyField(
+        "models.IdentityStore", related_name="test_numbers", on_delete=fields.CASCADE
+    )
+    phone_number = fields.CharField(max_length=20)  # E.164
+    code_hash = fields.CharField(max_length=64)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "test_phone_number"
+        unique_together = (("identity_store", "phone_number"),)

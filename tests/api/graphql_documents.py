@@ -79,6 +79,22 @@ mutation($store: ID!, $input: SmsAuthenticationInput!) {{
   }}
 }}"""
 
+ADD_TEST_NUMBER = f"""
+mutation($store: ID!, $phone: String!, $code: String!) {{
+  addTestPhoneNumber(identityStoreId: $store, input: {{ phoneNumber: $phone, code: $code }}) {{
+    ... on TestPhoneNumber {{ id phoneNumber createdAt }}
+    ... on InvalidPhoneNumberError {{ reason }}
+    {ERROR_FIELDS}
+  }}
+}}"""
+
+REMOVE_TEST_NUMBER = f"""
+mutation($store: ID!, $phone: String!) {{
+  removeTestPhoneNumber(identityStoreId: $store, phoneNumber: $phone) {{
+    ... on Deleted {{ id }} {ERROR_FIELDS}
+  }}
+}}"""
+
 CREATE_ROLE = f"""
 mutation($store: ID!, $name: String!) {{
   createSecurityRole(identityStoreId: $store, input: {{ name: $name }}) {{

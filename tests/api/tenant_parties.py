@@ -17,6 +17,7 @@ from strawberry.relay.utils import to_base64
 from domain import clock
 from domain.models import Challenge, CountryHold, UserSession
 from tests.api.graphql_documents import (
+    ADD_TEST_NUMBER,
     CONFIGURE_SMS,
     CREATE_API_KEY,
     CREATE_GATEWAY,
@@ -28,7 +29,7 @@ from tests.api.graphql_documents import (
 )
 from tests.api.otp_documents import CREATE_SESSION, START_ENROLLMENT
 from tests.api.otp_support import NEW_PHONE
-from tests.api.tenant_walk import ALICE, BOB, HELD_CALLING_CODE
+from tests.api.tenant_walk import ALICE, BOB, HELD_CALLING_CODE, VICTIM_TEST_PHONE
 from tests.conftest import GraphQLClient
 
 
@@ -93,7 +94,11 @@ async def build_victim(admin: GraphQLClient, http) -> Party:
             # Texts a preview by another tenant would show (every leak token holds "acme").
             "textMessage": "Your acme code is [Code]",
             "textMessages": [{"locale": "de", "text": "Ihr acme-Code lautet [Code]"}],
+            "testNumbersEnabled": True,
         },
+    )
+    await admin.ok(
+        ADD_TEST_NUMBER, store=victim.ids["store"], phone=VICTIM_TEST_PHONE, code="424242"
     )
     bob = await admin.ok(
         UPSERT_USER,
@@ -143,9 +148,14 @@ def leak_tokens(victim: Party) -> list[str]:
     raw = [base64.b64decode(v).decode().split(":", 1)[1] for v in victim.ids.values()]
     raw = [pk for pk in raw if len(pk) == 36]  # UUIDs (a message's number is too short to spot)
     masked = NEW_PHONE[:3] + "*" * (len(NEW_PHONE) - 7) + NEW_PHONE[-4:]
-    return ["acme", str(victim.tenant_id), masked, *victim.ids.values(), *raw] + [
-        r.replace("-", "") for r in raw if "-" in r
-    ]
+    return [
+        "acme",
+        str(victim.tenant_id),
+        masked,
+        VICTIM_TEST_PHONE,
+        *victim.ids.values(),
+        *raw,
+    ] + [r.replace("-", "") for r in raw if "-" in r]
 
 
 def leaked(victim: Party, text: str) -> list[str]:
@@ -155,7 +165,8 @@ def leaked(victim: Party, text: str) -> list[str]:
 
 SNAPSHOT = f"""{{
   smsGateways {{ id name type isDefault enabled parameters linkedIdentityStores {{ id }} }}
-  identityStores {{ {STORE_FIELDS} }}
+  identityStores {{ {STORE_FIELDS} testPhoneNumbers {{ id phoneNumber }}
+                   smsAuthentication {{ testNumbersEnabled }} }}
   apiKeys {{ id name scope revokedAt }}
   smsCountryHolds {{ callingCode heldUntil reason }}
   smsMessages(first: 100) {{ edges {{ node {{ id to status purpose gateway {{ id }} }} }} }}

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tests.api.graphql_documents import (
+    ADD_TEST_NUMBER,
     API_KEYS,
     CONFIGURE_SMS,
     COUNTRY_HOLDS,
@@ -33,6 +34,7 @@ from tests.api.graphql_documents import (
     MESSAGES,
     NODE,
     RELEASE_HOLD,
+    REMOVE_TEST_NUMBER,
     REQUIREMENTS,
     REVOKE_API_KEY,
     SET_DEFAULT,
@@ -120,6 +122,7 @@ NODE_KINDS = {
 
 ALICE, BOB = "acme-alice", "acme-bob"
 HELD_CALLING_CODE = 33
+VICTIM_TEST_PHONE = "+447700123488"  # the victim's test number (code 424242)
 CODE = {"code": "123456"}
 
 WALK: dict[str, tuple[Foreign | Scoped, ...] | NoTenantData] = {
@@ -198,6 +201,18 @@ WALK: dict[str, tuple[Foreign | Scoped, ...] | NoTenantData] = {
             CONFIGURE_SMS,
             {"store": "own:store", "input": {"backupGatewayId": "victim:gateway"}},
             **ADMIN_OP,
+        ),
+    ),
+    "Mutation.addTestPhoneNumber": (
+        Foreign(
+            ADD_TEST_NUMBER,
+            {"store": "victim:store", "phone": VICTIM_TEST_PHONE, "code": "111111"},
+            **ADMIN_OP,
+        ),
+    ),
+    "Mutation.removeTestPhoneNumber": (
+        Foreign(
+            REMOVE_TEST_NUMBER, {"store": "victim:store", "phone": VICTIM_TEST_PHONE}, **ADMIN_OP
         ),
     ),
     "Mutation.createSecurityRole": (
