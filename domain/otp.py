@@ -11,7 +11,6 @@ A sandbox store's codes all go to the tenant's built-in test gateway, in the req
 """
 
 import contextlib
-import hmac
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -20,7 +19,15 @@ from datetime import timedelta
 import pyotp
 from tortoise.transactions import in_transaction
 
-from domain import audit, clock, identity_stores, localized_texts, metrics, otp_reads, velocity
+from domain import (
+    audit,
+    challenges,
+    clock,
+    localized_texts,
+    metrics,
+    otp_reads,
+    velocity,
+)
 from domain.auth import Principal
 from domain.delivery import publish
 from domain.errors import (
@@ -39,7 +46,6 @@ from domain.messaging import Outgoing, enqueue, record_test, sandbox_gateway, se
 from domain.models import (
     Challenge,
     ChallengeStatus,
-    DeliveryStatus,
     IdentityStore,
     MessagePurpose,
     SmsGateway,
@@ -51,7 +57,6 @@ from domain.phone import mask, parse_phone, require_allowed_country, require_sms
 from domain.runtime import Runtime
 from domain.send_guard import admit_check, admit_send, check_send
 from domain.sms_text import render_code
-from domain.sql import Params
 
 MAX_CODE_INPUT = 32
 
@@ -170,10 +175,12 @@ async def resend_code(principal: Principal, runtime: Runtime, challenge_id: uuid
     async with audited(principal, "SMS_CODE_RESEND") as note:
         challenge = await _load_challenge(principal, challenge_id, note)
         now = clock.now()
-        _refuse_finished(challenge)
+        challenges.refuse_finished(challenge)
         store = challenge.identity_store
         if not challenge.test:  # a test number's resend waits for nothing and counts nothing
-            if now < challenge.resend_available_at and not await _last_send_failed(challenge):
+            if now < challenge.resend_available_at and not await challenges.last_send_failed(
+                challenge
+            ):
                 raise ResendTooSoon(challenge.resend_available_at)
             await admit_send(runtime, principal, store, challenge.user_id, challenge.phone_number)
         previous = challenge.sms_id
@@ -272,7 +279,7 @@ async def _challenge(
             surge = None if fixed else await check_send(runtime, principal, store, user.id, number)
             if surge is not None:
                 raise _Surge(surge)  # roll the counts back, then hold the country
-            await _supersede_pending(user)
+            await challenges.supersede_pending(user)
             challenge = Challenge(
                 tenant_id=store.tenant_id,
                 identity_store_id=store.id,
@@ -318,19 +325,6 @@ class _Surge(Exception):
         self.surge = surge
 
 
-def _code_matches(runtime: Runtime, challenge: Challenge, given: str) -> bool:
-    """The challenge's live code: a test number's fixed code, else the HOTP value."""
-    if challenge.test:
-        expected = runtime.secret_box.decrypt(challenge.secret)
-        given_hash = identity_stores.code_hash(challenge.identity_store_id, given)
-        return hmac.compare_digest(given_hash, expected)
-    return _hotp(runtime, challenge).verify(given, challenge.counter)
-
-
-def _hotp(runtime: Runtime, challenge: Challenge) -> pyotp.HOTP:
-    return pyotp.HOTP(runtime.secret_box.decrypt(challenge.secret), digits=challenge.code_length)
-
-
 async def _queue_code(
     runtime: Runtime,
     store: IdentityStore,
@@ -345,7 +339,7 @@ async def _queue_code(
     if challenge.test:
         code = "*" * challenge.code_length
     else:
-        code = _hotp(runtime, challenge).at(challenge.counter)
+        code = challenges.hotp(runtime, challenge).at(challenge.counter)
     text = localized_texts.choose(
         store.text_message, store.text_messages, locale, user_locale, challenge.phone_number
     )
@@ -397,49 +391,6 @@ async def _load_challenge(
     return challenge
 
 
-async def _supersede_pending(user: StoreUser) -> None:
-    """The user's pending challenges stop working (a new one is being started)."""
-    db = Challenge._meta.db
-    p = Params(db.capabilities.dialect)
-    sql = (
-        f'UPDATE "challenge" SET "status"={p(ChallengeStatus.SUPERSEDED)} '
-        f'WHERE "user_id"={p(user.id)} AND "status"={p(ChallengeStatus.PENDING)}'
-    )
-    await db.execute_query(sql, p.values)
-
-
-async def _claim_attempt(challenge: Challenge) -> int | None:
-    """Use one attempt of a pending challenge, atomically (concurrent guesses cannot exceed the
-    limit); the attempts left after it, or None when there was none to use."""
-    db = Challenge._meta.db
-    p = Params(db.capabilities.dialect)
-    sql = (
-        'UPDATE "challenge" SET "attempts_left"="attempts_left"-1 '
-        f'WHERE "id"={p(challenge.id)} AND "status"={p(ChallengeStatus.PENDING)} '
-        'AND "attempts_left">0 RETURNING "attempts_left"'
-    )
-    rows = await db.execute_query_dict(sql, p.values)
-    return rows[0]["attempts_left"] if rows else None
-
-
-async def _last_send_failed(challenge: Challenge) -> bool:
-    """The code never left: a resend need not wait the cooldown."""
-    if challenge.sms_id is None:
-        return False
-    return await SmsMessage.filter(
-        id=challenge.sms_id, status__in=[DeliveryStatus.FAILED, DeliveryStatus.UNDELIVERED]
-    ).exists()
-
-
-def _refuse_finished(challenge: Challenge) -> None:
-    if challenge.status == ChallengeStatus.VERIFIED:
-        raise CodeExpired("the code was used already; start again")
-    if challenge.status == ChallengeStatus.LOCKED:
-        raise TooManyAttempts(challenge.resend_available_at)
-    if challenge.status == ChallengeStatus.SUPERSEDED:
-        raise CodeExpired("a newer code was sent; use that one")
-
-
 async def _verify(
     principal: Principal,
     runtime: Runtime,
@@ -451,17 +402,17 @@ async def _verify(
     challenge = await _load_challenge(principal, challenge_id, note)
     if challenge.purpose != purpose:
         raise NotFound("challenge", field="challengeId")
-    _refuse_finished(challenge)
+    challenges.refuse_finished(challenge)
     now = clock.now()
     if now >= challenge.expires_at:
         raise CodeExpired()
     store = challenge.identity_store
     if not challenge.test:  # a test number's checks count against no limit (attempts still do)
         await admit_check(runtime, principal, store, challenge.user_id, challenge.phone_number)
-    left = await _claim_attempt(challenge)
+    left = await challenges.claim_attempt(challenge)
     if left is None:
         await challenge.refresh_from_db(fields=["attempts_left", "status", "resend_available_at"])
-        _refuse_finished(challenge)
+        challenges.refuse_finished(challenge)
         raise TooManyAttempts(challenge.resend_available_at)
     challenge.attempts_left = left
     given = "".join((code or "")[:MAX_CODE_INPUT].split())
@@ -469,7 +420,7 @@ async def _verify(
         given.isascii()
         and given.isdigit()
         and len(given) == challenge.code_length
-        and _code_matches(runtime, challenge, given)
+        and challenges.code_matches(runtime, challenge, given)
     )
     if good:
         won = await Challenge.filter(id=challenge.id, status=ChallengeStatus.PENDING).update(
