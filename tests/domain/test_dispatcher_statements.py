@@ -7,10 +7,6 @@ never printed: they hold bound values). The dispatcher is stepped with ``drain()
 clock; the gateway is a local HTTP server that is up or down.
 """
 
-import contextlib
-import logging
-from collections.abc import AsyncIterator, Iterator
-
 import pytest
 
 from domain.delivery import CIRCUIT_OPEN_SECONDS, CIRCUIT_THRESHOLD
@@ -27,6 +23,7 @@ from domain.models import (
 )
 from domain.runtime import Runtime
 from tests.api.otp_support import PHONE, Gateway
+from tests.domain.statement_log import statements
 
 BATCH = 10
 #: Per round: the claim's SELECT, its gateways-and-circuits SELECT, one lease UPDATE per gateway,
@@ -34,41 +31,6 @@ BATCH = 10
 PER_DRAIN = 5
 #: Per message: the attempt's INSERT and the status UPDATE.
 PER_MESSAGE = 2
-
-
-class StatementCounter(logging.Handler):
-    """Counts the statement records of Tortoise's client logger."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.count = 0
-
-    def emit(self, record: logging.LogRecord) -> None:
-        if not record.getMessage().startswith(("Created connection", "Closed connection")):
-            self.count += 1
-
-
-@contextlib.contextmanager
-def counting_statements() -> Iterator[StatementCounter]:
-    counter = StatementCounter()
-    db_log = logging.getLogger("tortoise.db_client")
-    level, propagate = db_log.level, db_log.propagate
-    db_log.setLevel(logging.DEBUG)
-    db_log.propagate = False  # counted, never printed
-    db_log.addHandler(counter)
-    try:
-        yield counter
-    finally:
-        db_log.removeHandler(counter)
-        db_log.setLevel(level)
-        db_log.propagate = propagate
-
-
-@pytest.fixture
-async def runtime(settings) -> AsyncIterator[Runtime]:
-    runtime = Runtime.from_settings(settings)
-    yield runtime
-    await runtime.close()
 
 
 @pytest.fixture
@@ -113,11 +75,11 @@ async def test_a_batch_costs_a_few_statements_per_round_and_two_per_message(
     await dispatcher.drain()  # the first message also reads the gateway's type for the metrics
     ids = await queue(runtime, gateway, BATCH)
     frozen_clock.advance(seconds=1)  # and a sweep for overdue messages is due again
-    with counting_statements() as statements:
+    with statements() as log:
         assert await dispatcher.drain() == BATCH
     assert await statuses(ids) == {DeliveryStatus.SENT}
     assert len(handler.received) == 1 + BATCH
-    assert statements.count <= PER_DRAIN + PER_MESSAGE * BATCH
+    assert len(log.statements) <= PER_DRAIN + PER_MESSAGE * BATCH
 
 
 async def test_failures_open_the_circuit_and_a_success_closes_it(

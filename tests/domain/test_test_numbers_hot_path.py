@@ -6,10 +6,6 @@ Statements are read from Tortoise's ``tortoise.db_client`` debug records, as
 tests/domain/test_dispatcher_statements.py counts them (never printed: they hold bound values).
 """
 
-import contextlib
-import logging
-from collections.abc import AsyncIterator, Iterator
-
 import pytest
 
 from domain import identity_stores, otp
@@ -24,49 +20,10 @@ from domain.models import (
     SmsMessage,
     StoreUser,
 )
-from domain.runtime import Runtime
 from tests.api.otp_support import PHONE
+from tests.domain.statement_log import statements
 
 TEST_PHONE, FIXED = "+447700123499", "424242"
-
-
-class StatementLog(logging.Handler):
-    """The statements of Tortoise's client logger, kept in memory only."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.statements: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        message = record.getMessage()
-        if not message.startswith(("Created connection", "Closed connection")):
-            self.statements.append(message)
-
-    def touching(self, table: str) -> list[str]:
-        return [s for s in self.statements if f'"{table}"' in s]
-
-
-@contextlib.contextmanager
-def statements() -> Iterator[StatementLog]:
-    log = StatementLog()
-    db_log = logging.getLogger("tortoise.db_client")
-    level, propagate = db_log.level, db_log.propagate
-    db_log.setLevel(logging.DEBUG)
-    db_log.propagate = False
-    db_log.addHandler(log)
-    try:
-        yield log
-    finally:
-        db_log.removeHandler(log)
-        db_log.setLevel(level)
-        db_log.propagate = propagate
-
-
-@pytest.fixture
-async def runtime(settings) -> AsyncIterator[Runtime]:
-    runtime = Runtime.from_settings(settings)
-    yield runtime
-    await runtime.close()
 
 
 @pytest.fixture
