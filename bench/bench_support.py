@@ -85,3 +85,17 @@ def py_spy(pid: int, output: Path) -> Iterator[None]:
             recorder.kill()
             recorder.wait(timeout=5)
         print(f"py-spy profile: {output}", file=sys.stderr)
+
+
+async def gql(session: Any, url: str, key: str, query: str, **variables: Any) -> Any:
+    """The one root field's value of a GraphQL operation at ``url``; GraphQL errors raise."""
+    async with session.post(
+        url,
+        json={"query": query, "variables": variables},
+        headers={"Authorization": f"Bearer {key}"},
+    ) as response:
+        body = await response.json()
+    if body.get("errors"):
+        raise RuntimeError(body["errors"])
+    (value,) = body["data"].values()
+    return value

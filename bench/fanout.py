@@ -43,6 +43,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import aiohttp
+import bench_support
 import websockets
 from aiohttp import web
 from bench_support import free_port, phone, py_spy, serve_posts, throwaway_database
@@ -156,15 +157,8 @@ class Server:
 
 
 async def gql(session: aiohttp.ClientSession, url: str, key: str, query: str, **variables):
-    async with session.post(
-        f"{url}/graphql",
-        json={"query": query, "variables": variables},
-        headers={"Authorization": f"Bearer {key}"},
-    ) as response:
-        body = await response.json()
-    if body.get("errors"):
-        raise RuntimeError(body["errors"])
-    (value,) = body["data"].values()
+    """A mutation's value at the server ``url``; a UserError in it raises too."""
+    value = await bench_support.gql(session, f"{url}/graphql", key, query, **variables)
     if "code" in value:
         raise RuntimeError(value)
     return value

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import aiohttp
 from aiohttp import web
-from bench_support import free_port, phone, py_spy, serve_posts
+from bench_support import free_port, gql, phone, py_spy, serve_posts
 
 ROOT = Path(__file__).resolve().parents[1]
 START_TIMEOUT = 60.0
@@ -77,19 +77,6 @@ class Gateway:
         while self.count < count and time.perf_counter() - started < timeout:
             await asyncio.sleep(0.05)
         return round(time.perf_counter() - started, 2)
-
-
-async def gql(session, url, key, query, **variables):
-    async with session.post(
-        url,
-        json={"query": query, "variables": variables},
-        headers={"Authorization": f"Bearer {key}"},
-    ) as response:
-        body = await response.json()
-    if body.get("errors"):
-        raise RuntimeError(body["errors"])
-    (value,) = body["data"].values()
-    return value
 
 
 async def prepare(session, url, key, gateway_url, users: int) -> str:
